@@ -1,0 +1,46 @@
+/* registry: the run directory ($LJAIL_RUNDIR, default /run/ljail) that stands in for FreeBSD's
+ * kernel jail list. One record per running jail, written atomically; JIDs allocated under a lock;
+ * lookup by name or JID. A jail is alive while its init is: every use goes through a pidfd of the
+ * init checked against the start time recorded at creation, so a recycled PID is never entered. */
+#pragma once
+
+#include "util/util.h"
+
+struct lj_record {
+	int jid;
+	char *name;
+	pid_t init_pid;      /* the jail's PID 1, as seen from the host */
+	uint64_t init_start; /* its start time (/proc/PID/stat field 22) */
+	lj_strv params;      /* "key=value" for every parameter jls can show (path, host.hostname, vnet, ...) */
+};
+
+struct lj_registry {
+	char *dir;   /* the run directory */
+	int lockfd;  /* held while locked, else -1 */
+};
+
+/* Open (and make) the run directory named by $LJAIL_RUNDIR or /run/ljail. */
+int lj_reg_open(struct lj_registry *r, lj_err *e);
+void lj_reg_close(struct lj_registry *r);
+/* Exclusive lock over the whole registry: JID allocation and name uniqueness happen under it. */
+int lj_reg_lock(struct lj_registry *r, lj_err *e);
+void lj_reg_unlock(struct lj_registry *r);
+
+/* The lowest free JID, or `want` if it is free (want > 0). Call locked. */
+int lj_reg_alloc_jid(struct lj_registry *r, int want, int *jid, lj_err *e);
+int lj_reg_write(struct lj_registry *r, const struct lj_record *rec, lj_err *e);
+int lj_reg_delete(struct lj_registry *r, int jid, lj_err *e);
+
+/* Find a running jail by JID (a nonzero integer) or name. Not found: -1 with
+ * e->msg = "jail \"x\" not found" and e->errnum = ENOENT. */
+int lj_reg_find(struct lj_registry *r, const char *name_or_jid, struct lj_record *out, lj_err *e);
+/* Every running jail, in JID order. Records whose init is gone are removed on the way. */
+int lj_reg_list(struct lj_registry *r, struct lj_record **out, size_t *n, lj_err *e);
+/* A pidfd for the jail's init, refusing a PID that was recycled since creation. */
+int lj_reg_pidfd(const struct lj_record *rec, lj_err *e);
+
+/* The value of a parameter in the record, or NULL. */
+const char *lj_record_get(const struct lj_record *rec, const char *param);
+void lj_record_set(struct lj_record *rec, const char *param, const char *value);
+void lj_record_free(struct lj_record *rec);
+void lj_records_free(struct lj_record *recs, size_t n);
