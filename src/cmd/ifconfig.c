@@ -1,0 +1,8 @@
+/* ifconfig: FreeBSD's ifconfig(8), implemented in src/net (jail(8) runs the same code in-process).
+ */
+#include "net/net.h"
+
+int main(int argc, char **argv)
+{
+	return lj_ifconfig_main(argc, argv);
+}
