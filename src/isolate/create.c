@@ -1,0 +1,850 @@
+/* isolate/create.c: the jail's init process — namespaces, root, /dev, /proc, bounds, PID 1. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/capability.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/pidfd.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "isolate/isolate.h"
+#include "isolate/isolate_int.h"
+
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+/* struct clone_args of <linux/sched.h> (v2, 88 bytes), spelled out: that header clashes with
+ * glibc's <sched.h>. */
+struct lj_clone_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
+	        set_tid_size, cgroup;
+};
+
+/* ---- small shared helpers ---------------------------------------------------------------------
+ */
+
+void lj_iso_send(int fd, int kind, int pid, const lj_err *e)
+{
+	struct lj_iso_msg m = {.kind = kind, .pid = pid};
+	if (e) {
+		m.errnum = e->errnum;
+		snprintf(m.text, sizeof m.text, "%s", e->msg);
+	}
+	ssize_t r;
+	do
+		r = send(fd, &m, sizeof m, MSG_NOSIGNAL);
+	while (r < 0 && errno == EINTR);
+}
+
+int lj_iso_recv(int fd, struct lj_iso_msg *m)
+{
+	ssize_t r;
+	do
+		r = recv(fd, m, sizeof *m, 0);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		return 0;
+	m->text[sizeof m->text - 1] = '\0';
+	return 1;
+}
+
+pid_t lj_iso_clone(uint64_t flags, int cgfd, int *pidfd, bool *into_cg)
+{
+	int pfd = -1;
+	struct lj_clone_args a = {
+	        .flags = flags | CLONE_PIDFD | (cgfd >= 0 ? CLONE_INTO_CGROUP : 0),
+	        .pidfd = (uint64_t)(uintptr_t)&pfd,
+	        .exit_signal = SIGCHLD,
+	        .cgroup = cgfd >= 0 ? (uint64_t)cgfd : 0,
+	};
+	/* The child sees the values as they were at its birth: set before each attempt. */
+	*into_cg = cgfd >= 0;
+	pid_t pid = lj_iso_fault("isolate-clone3") ? (errno = ENOSYS, -1)
+	                                           : (pid_t)syscall(SYS_clone3, &a, sizeof a);
+	if (pid >= 0) {
+		*pidfd = pid > 0 ? pfd : -1;
+		return pid;
+	}
+	/* Any clone3 error (ENOSYS under an outer seccomp, EBUSY for a non-leaf group, an old
+	 * kernel): plain clone, the caller moves the child into the group itself. */
+	*into_cg = false;
+	*pidfd = -1;
+	/* A cgroup namespace made now would be rooted at the caller's group: the child unshares
+	 * it after the move (see lj_isolate_create). */
+	if (cgfd >= 0)
+		flags &= ~(uint64_t)CLONE_NEWCGROUP;
+	return (pid_t)syscall(SYS_clone, (unsigned long)(flags | SIGCHLD), NULL, NULL, NULL, NULL);
+}
+
+static char *fdpath(int fd, char buf[static 32])
+{
+	snprintf(buf, 32, "/proc/self/fd/%d", fd);
+	return buf;
+}
+
+int lj_iso_caps_apply(uint64_t keep, bool bounding_only, lj_err *e)
+{
+	int last = CAP_LAST_CAP;
+	lj_autofree char *s = NULL;
+	if (lj_read_file("/proc/sys/kernel/cap_last_cap", &s, NULL, NULL) == 0)
+		(void)lj_parse_int(strtok(s, "\n"), &last);
+	for (int c = 0; c <= last && c < 64; c++) {
+		if (keep & (UINT64_C(1) << c))
+			continue;
+		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+			return lj_error(e, errno, "capability bounding set: drop %d", c);
+	}
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		return lj_error(e, errno, "ambient capabilities");
+	cap_t cap = cap_get_proc();
+	if (!cap)
+		return lj_error(e, errno, "cap_get_proc");
+	/* Inheritable cleared always: for root, execve gives P(inh) | P(bnd) (CVE-2022-24769). */
+	cap_clear_flag(cap, CAP_INHERITABLE);
+	if (!bounding_only) {
+		cap_clear_flag(cap, CAP_PERMITTED);
+		cap_clear_flag(cap, CAP_EFFECTIVE);
+		for (int c = 0; c <= last && c < 64; c++) {
+			if (!(keep & (UINT64_C(1) << c)))
+				continue;
+			cap_value_t v = c;
+			cap_set_flag(cap, CAP_PERMITTED, 1, &v, CAP_SET);
+			cap_set_flag(cap, CAP_EFFECTIVE, 1, &v, CAP_SET);
+		}
+	}
+	int r = cap_set_proc(cap);
+	int err = errno;
+	cap_free(cap);
+	if (r < 0)
+		return lj_error(e, err, "cap_set_proc");
+	return 0;
+}
+
+/* Open rel (a relative path of plain names) below rootfd as an O_PATH directory, refusing every
+ * symbolic link: a jail root cannot redirect /dev or /proc elsewhere. With create, missing
+ * components are made (0755). */
+static int open_in_root(int rootfd, const char *what, const char *rel, bool create, lj_err *e)
+{
+	struct open_how how = {
+	        .flags = O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW,
+	        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS,
+	};
+	lj_autofree char *copy = NULL; /* before any goto: the cleanup runs on every exit */
+	int fd = (int)syscall(SYS_openat2, rootfd, rel, &how, sizeof how);
+	if (fd >= 0)
+		return fd;
+	if (errno != ENOSYS && !(errno == ENOENT && create))
+		goto fail;
+	/* Component by component (also the way to create what is missing). */
+	copy = xstrdup(rel);
+	int cur = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
+	char *save = NULL;
+	for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		int n = openat(cur, c, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (n < 0 && errno == ENOENT && create) {
+			if (mkdirat(cur, c, 0755) < 0 && errno != EEXIST) {
+				int err = errno;
+				close(cur);
+				errno = err;
+				goto fail;
+			}
+			n = openat(cur, c, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		}
+		int err = errno;
+		close(cur);
+		if (n < 0) {
+			errno = err;
+			goto fail;
+		}
+		cur = n;
+	}
+	return cur;
+fail:
+	if (errno == ELOOP || errno == ENOTDIR)
+		return lj_errorx(e, "%s: /%s: is a symbolic link or not a directory (refused)",
+		                 what, rel);
+	return lj_error(e, errno, "%s: /%s", what, rel);
+}
+
+static int mount_at(const char *src, int fd, const char *fstype, unsigned long flags,
+                    const char *data, const char *what, const char *rel, lj_err *e)
+{
+	char p[32];
+	if (mount(src, fdpath(fd, p), fstype, flags, data) < 0)
+		return lj_error(e, errno, "%s: mount %s on /%s", what, fstype ? fstype : src, rel);
+	return 0;
+}
+
+/* Bind dirfd/name onto itself read-only (two calls: MS_RDONLY is ignored on the first). A
+ * missing name is fine. */
+static int ro_bind(int dirfd, const char *name, const char *what, lj_err *e)
+{
+	char p[32], q[32];
+	lj_autoclose int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : lj_error(e, errno, "%s: %s", what, name);
+	if (mount(fdpath(fd, p), fdpath(fd, q), NULL, MS_BIND | MS_REC, NULL) < 0)
+		return lj_error(e, errno, "%s: bind %s", what, name);
+	lj_autoclose int top = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (top < 0 ||
+	    mount(NULL, fdpath(top, p), NULL,
+	          MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return lj_error(e, errno, "%s: read-only %s", what, name);
+	return 0;
+}
+
+/* ---- the pieces of the jail's file system ------------------------------------------------------
+ */
+
+static int setup_proc(int rootfd, bool vnet, int nullfd, lj_err *e)
+{
+	const char *W = "mount.procfs";
+	char p[32], q[32];
+	lj_autoclose int at = open_in_root(rootfd, W, "proc", true, e);
+	if (at < 0)
+		return -1;
+	if (mount_at("proc", at, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, W, "proc", e) < 0)
+		return -1;
+	lj_autoclose int procfd = open_in_root(rootfd, W, "proc", false, e);
+	if (procfd < 0)
+		return -1;
+	/* A vnet jail keeps /proc/sys/net writable (its own stack): hold the rw dentry now. */
+	lj_autoclose int netfd = -1;
+	if (vnet)
+		netfd = openat(procfd, "sys/net", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	static const char *const ro[] = {"bus", "fs", "irq", "sys", "sysrq-trigger"};
+	for (size_t i = 0; i < LJ_ARRAY_LEN(ro); i++)
+		if (ro_bind(procfd, ro[i], W, e) < 0)
+			return -1;
+	if (netfd >= 0) {
+		lj_autoclose int t = openat(procfd, "sys/net", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (t < 0 ||
+		    mount(fdpath(netfd, p), fdpath(t, q), NULL, MS_BIND | MS_REC, NULL) < 0)
+			return lj_error(e, errno, "%s: /proc/sys/net", W);
+	}
+	/* What tells about the host or its kernel: files get /dev/null, folders an empty ro tmpfs.
+	 */
+	static const char *const mfiles[] = {"kcore",         "keys",        "timer_list",
+	                                     "sched_debug",   "timer_stats", "latency_stats",
+	                                     "sysrq-trigger", "kmsg"};
+	for (size_t i = 0; i < LJ_ARRAY_LEN(mfiles); i++) {
+		lj_autoclose int t = openat(procfd, mfiles[i], O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (t < 0)
+			continue;
+		if (mount(fdpath(nullfd, p), fdpath(t, q), NULL, MS_BIND, NULL) < 0)
+			return lj_error(e, errno, "%s: mask /proc/%s", W, mfiles[i]);
+	}
+	static const char *const mdirs[] = {"acpi", "scsi", "asound"};
+	for (size_t i = 0; i < LJ_ARRAY_LEN(mdirs); i++) {
+		lj_autoclose int t =
+		        openat(procfd, mdirs[i], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (t < 0)
+			continue;
+		if (mount("tmpfs", fdpath(t, p), "tmpfs",
+		          MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		          "size=0,nr_inodes=2,mode=0555") < 0)
+			return lj_error(e, errno, "%s: mask /proc/%s", W, mdirs[i]);
+	}
+	return 0;
+}
+
+static int setup_sys(int rootfd, lj_err *e)
+{
+	lj_err ignore;
+	lj_autoclose int at = open_in_root(rootfd, "sysfs", "sys", false, &ignore);
+	if (at < 0)
+		return 0; /* a root without /sys: nothing to mount (FreeBSD has none) */
+	/* A fresh, read-only sysfs: it shows the jail's own network devices in a vnet jail, and
+	 * none of the host's submounts (cgroups, debugfs, ...). */
+	char q[32];
+	if (mount("sysfs", fdpath(at, q), "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+		if (errno != EBUSY)
+			return lj_error(e, errno, "sysfs: mount sysfs on /sys");
+		/* EBUSY: this network namespace's sysfs is mounted right there already (path "/"
+		 * in the host's network): make that tree read-only, submounts included. */
+		if (mount(q, q, NULL, MS_BIND | MS_REC, NULL) < 0)
+			return lj_error(e, errno, "sysfs: bind /sys");
+		lj_autoclose int t = open_in_root(rootfd, "sysfs", "sys", false, e);
+		if (t < 0)
+			return -1;
+		struct mount_attr ma = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+		                                    MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC};
+		if (mount_setattr(t, "", AT_EMPTY_PATH | AT_RECURSIVE, &ma, sizeof ma) == 0)
+			return 0;
+	}
+	/* Read-only per mount, not per superblock: the superblock of a network namespace's sysfs
+	 * is shared with every other mount of it (a read-only request would clash: EBUSY). */
+	char p[32];
+	lj_autoclose int top = open_in_root(rootfd, "sysfs", "sys", false, e);
+	if (top < 0)
+		return -1;
+	if (mount(NULL, fdpath(top, p), NULL,
+	          MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return lj_error(e, errno, "sysfs: read-only /sys");
+	return 0;
+}
+
+/* devfs_ruleset → what /dev holds. FreeBSD: 1 hides all, 2 unhides the basics, 3 adds login
+ * (ttys), 4 devfsrules_jail, 5 devfsrules_jail_vnet; 0 (none set) means 4 with mount.devfs. */
+static int setup_dev(int rootfd, int ruleset, lj_err *e)
+{
+	const char *W = "mount.devfs";
+	lj_autoclose int at = open_in_root(rootfd, W, "dev", true, e);
+	if (at < 0)
+		return -1;
+	if (mount_at("tmpfs", at, "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k", W,
+	             "dev", e) < 0)
+		return -1;
+	lj_autoclose int d = open_in_root(rootfd, W, "dev", false, e);
+	if (d < 0)
+		return -1;
+	if (ruleset == 0 || ruleset > 5)
+		ruleset = 4;
+	bool basic = ruleset >= 2, login = ruleset >= 3, jail = ruleset >= 4;
+	mode_t old = umask(0);
+	int rc = -1;
+	static const struct {
+		const char *name;
+		unsigned maj, min;
+	} nodes[] = {{"null", 1, 3},
+	             {"zero", 1, 5},
+	             {"full", 1, 7},
+	             {"random", 1, 8},
+	             {"urandom", 1, 9}};
+	if (basic) {
+		for (size_t i = 0; i < LJ_ARRAY_LEN(nodes); i++)
+			if (mknodat(d, nodes[i].name, S_IFCHR | 0666,
+			            makedev(nodes[i].maj, nodes[i].min)) < 0) {
+				lj_error(e, errno, "%s: mknod /dev/%s", W, nodes[i].name);
+				goto out;
+			}
+		static const char *const links[][2] = {{"fd", "/proc/self/fd"},
+		                                       {"stdin", "/proc/self/fd/0"},
+		                                       {"stdout", "/proc/self/fd/1"},
+		                                       {"stderr", "/proc/self/fd/2"}};
+		for (size_t i = 0; i < LJ_ARRAY_LEN(links); i++)
+			if (symlinkat(links[i][1], d, links[i][0]) < 0) {
+				lj_error(e, errno, "%s: /dev/%s", W, links[i][0]);
+				goto out;
+			}
+	}
+	if (login) {
+		if (mknodat(d, "tty", S_IFCHR | 0666, makedev(5, 0)) < 0) {
+			lj_error(e, errno, "%s: mknod /dev/tty", W);
+			goto out;
+		}
+		if (mkdirat(d, "pts", 0755) < 0) {
+			lj_error(e, errno, "%s: /dev/pts", W);
+			goto out;
+		}
+		lj_autoclose int pts =
+		        openat(d, "pts", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		/* A private devpts instance: the jail sees only its own ptys. */
+		if (pts < 0 ||
+		    mount_at("devpts", pts, "devpts", MS_NOSUID | MS_NOEXEC,
+		             "newinstance,ptmxmode=0666,mode=0620,gid=5", W, "dev/pts", e) < 0) {
+			if (pts < 0)
+				lj_error(e, errno, "%s: /dev/pts", W);
+			goto out;
+		}
+		if (symlinkat("pts/ptmx", d, "ptmx") < 0) {
+			lj_error(e, errno, "%s: /dev/ptmx", W);
+			goto out;
+		}
+	}
+	if (jail) {
+		/* POSIX shm_open is not per IPC namespace: each jail gets its own tmpfs. */
+		if (mkdirat(d, "shm", 01777) < 0) {
+			lj_error(e, errno, "%s: /dev/shm", W);
+			goto out;
+		}
+		lj_autoclose int shm =
+		        openat(d, "shm", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (shm < 0 || mount_at("tmpfs", shm, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		                        "mode=1777", W, "dev/shm", e) < 0) {
+			if (shm < 0)
+				lj_error(e, errno, "%s: /dev/shm", W);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	umask(old);
+	return rc;
+}
+
+/* The jail's own run directory: nested jails register there, and .jail tells them the limit. */
+static int setup_rundir(int rootfd, int children_max, lj_err *e)
+{
+	const char *W = "run directory";
+	lj_err tmp;
+	lj_autoclose int at = open_in_root(rootfd, W, "run/ljail", true, &tmp);
+	if (at < 0) {
+		if (tmp.errnum ==
+		    EROFS) /* a read-only root: no nested registry, the filter still says no */
+			return 0;
+		*e = tmp;
+		return -1;
+	}
+	if (mount_at("tmpfs", at, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=1m", W,
+	             "run/ljail", e) < 0)
+		return -1;
+	lj_autoclose int d = open_in_root(rootfd, W, "run/ljail", false, e);
+	if (d < 0)
+		return -1;
+	lj_autoclose int f = openat(d, ".jail", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+	if (f < 0)
+		return lj_error(e, errno, "%s: .jail", W);
+	char buf[64];
+	int n = snprintf(buf, sizeof buf, "children.max=%d\n", children_max);
+	if (write(f, buf, (size_t)n) != n)
+		return lj_error(e, errno, "%s: .jail", W);
+	return ro_bind(d, ".jail", W, e);
+}
+
+/* A proc instance of the jail's PID namespace that nobody can see: the init counts the jail's
+ * processes in it. Detached (fsmount); -1 where the new mount API is missing. */
+static int open_count_proc(void)
+{
+	int fs = fsopen("proc", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return -1;
+	int m = -1;
+	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
+		m = fsmount(fs, FSMOUNT_CLOEXEC,
+		            MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+		                    MOUNT_ATTR_NOEXEC);
+	close(fs);
+	return m;
+}
+
+static int lo_up(lj_err *e)
+{
+	lj_autoclose int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct ifreq ifr = {0};
+	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
+	if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		return lj_error(e, errno, "vnet: lo");
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+		return lj_error(e, errno, "vnet: lo up");
+	return 0;
+}
+
+static int do_pivot(int rootfd, const char *path, lj_err *e)
+{
+	lj_autoclose int old = open("/", O_DIRECTORY | O_PATH | O_CLOEXEC);
+	if (old < 0 || fchdir(rootfd) < 0)
+		return lj_error(e, errno, "pivot_root: %s", path);
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return lj_error(e, errno, "pivot_root: %s", path);
+	/* The old root now sits on top of the new one: detach it without touching the host's
+	 * mounts (slave first, so the unmount cannot propagate). */
+	if (fchdir(old) < 0 || mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0 ||
+	    umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+		return lj_error(e, errno, "pivot_root: detach the old root");
+	return 0;
+}
+
+/* ps in the jail shows "ljail-init" as PID 1, not the host command line that made it: overwrite
+ * our copy of the argument area (arg_start..arg_end, /proc/self/stat fields 48-49). */
+static void set_cmdline(void)
+{
+	lj_autofree char *s = NULL;
+	if (lj_read_file("/proc/self/stat", &s, NULL, NULL) < 0)
+		return;
+	char *p = strrchr(s, ')');
+	if (!p)
+		return;
+	unsigned long long v[50] = {0};
+	char *save = NULL, *tok = strtok_r(p + 1, " ", &save);
+	for (int f = 3; tok && f <= 49; f++, tok = strtok_r(NULL, " ", &save))
+		v[f] = strtoull(tok, NULL, 10);
+	char *start = (char *)(uintptr_t)v[48], *end = (char *)(uintptr_t)v[49];
+	static const char name[] = "ljail-init";
+	if (!start || end <= start || (size_t)(end - start) < sizeof name)
+		return;
+	memset(start, 0, (size_t)(end - start));
+	memcpy(start, name, sizeof name);
+}
+
+/* Everything the child does between "go" and "ready". Returns the counting fd in *countfd. */
+static int child_setup(const struct lj_iso_spec *s, int *countfd, lj_err *e)
+{
+	bool shared = !s->path || !strcmp(s->path, "/");
+	const char *root = shared ? "/" : s->path;
+	struct stat st;
+
+	/* The host's /dev/null, checked to be the real one, masks files in /proc. */
+	lj_autoclose int nullfd = open("/dev/null", O_PATH | O_CLOEXEC);
+	if (nullfd < 0 || fstat(nullfd, &st) < 0 || !S_ISCHR(st.st_mode) ||
+	    st.st_rdev != makedev(1, 3))
+		return lj_errorx(e, "/dev/null is not the null device");
+
+	/* Nothing made from here on may reach the host. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+		return lj_error(e, errno, "mount namespace: make / a slave");
+	if (!shared && mount(root, root, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return lj_error(e, errno, "path: bind %s", root);
+	lj_autoclose int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return lj_error(e, errno, "path: %s", root);
+
+	if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
+		return lj_error(e, errno, "host.hostname: %s", s->hostname);
+	if (s->domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0)
+		return lj_error(e, errno, "host.domainname: %s", s->domainname);
+	if (s->policy.vnet && lo_up(e) < 0)
+		return -1;
+
+	/* /proc always: Linux userlands read processes there (ps, top, pgrep, libc) where FreeBSD
+	 * asks sysctl kern.proc, which every FreeBSD jail has, mount.procfs or not. A fresh one of
+	 * the jail's PID namespace (with path "/" the host's would show the host's processes). */
+	if (setup_proc(rootfd, s->policy.vnet, nullfd, e) < 0)
+		return -1;
+	if (setup_sys(rootfd, e) < 0)
+		return -1;
+	if (s->mount_devfs && setup_dev(rootfd, s->devfs_ruleset, e) < 0)
+		return -1;
+	if (setup_rundir(rootfd, s->policy.children_max, e) < 0)
+		return -1;
+	*countfd = open_count_proc();
+	if (lj_iso_fault("isolate-pivot"))
+		return lj_errorx(e, "pivot_root: failed (LJAIL_FAIL_STEP)");
+	if (!shared && do_pivot(rootfd, root, e) < 0)
+		return -1;
+	if (chdir("/") < 0)
+		return lj_error(e, errno, "chdir /");
+	if (*countfd < 0)
+		*countfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	set_cmdline();
+
+	/* The filter first (loading it without no_new_privs needs CAP_SYS_ADMIN), then the bounds.
+	 */
+	if (lj_iso_seccomp_load(&s->policy, e) < 0)
+		return -1;
+	if (lj_iso_caps_apply(lj_isolate_caps(&s->policy), false, e) < 0)
+		return -1;
+	return 0;
+}
+
+/* ---- PID 1 ------------------------------------------------------------------------------------
+ */
+
+static bool jail_empty(int countfd)
+{
+	if (countfd < 0)
+		return true; /* no view of the namespace: only the init's own children keep it */
+	int d = openat(countfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (d < 0)
+		return false;
+	DIR *dir = fdopendir(d);
+	if (!dir) {
+		close(d);
+		return false;
+	}
+	bool empty = true;
+	struct dirent *de;
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9' || !strcmp(de->d_name, "1"))
+			continue;
+		empty = false;
+		break;
+	}
+	closedir(dir);
+	return empty;
+}
+
+static _Noreturn void init_main(bool persist, int countfd, bool nested)
+{
+	sigset_t all;
+	sigfillset(&all);
+	static const int sync_sigs[] = {SIGILL, SIGSEGV, SIGBUS, SIGFPE, SIGTRAP, SIGSYS};
+	for (size_t i = 0; i < LJ_ARRAY_LEN(sync_sigs); i++)
+		sigdelset(&all, sync_sigs[i]);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	/* Blocked signals are queued although a namespace init drops unhandled ones. */
+	int sfd = signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0)
+		_exit(1);
+	/* Keep only the two fds the loop needs. */
+	int lo = countfd >= 0 && countfd < sfd ? countfd : sfd;
+	int hi = countfd > sfd ? countfd : sfd;
+	if (lo > 3)
+		syscall(SYS_close_range, 3, (unsigned)lo - 1, 0);
+	if (hi > lo + 1)
+		syscall(SYS_close_range, (unsigned)lo + 1, (unsigned)hi - 1, 0);
+	syscall(SYS_close_range, (unsigned)hi + 1, ~0U, 0);
+	/* stdin/out/err: /dev/null of the jail, or simply closed */
+	int nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	for (int fd = 0; fd < 3; fd++) {
+		if (nullfd >= 0 && nullfd != fd)
+			dup2(nullfd, fd);
+		else if (nullfd < 0)
+			close(fd);
+	}
+	if (nullfd > 2)
+		close(nullfd);
+	prctl(PR_SET_NAME, "ljail-init", 0, 0, 0);
+	/* The init's memory is a copy of its creator's (jail(8) on the host: configs, environment):
+	 * nobody in the jail may read it. A nested init's creator is the jail's own, and the jail
+	 * (without CAP_SYS_PTRACE) must be able to enter it: that needs a dumpable target. */
+	if (!nested)
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	setsid();
+
+	for (;;) {
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		if (!persist && jail_empty(countfd))
+			_exit(0);
+		struct pollfd p = {.fd = sfd, .events = POLLIN};
+		if (poll(&p, 1, persist ? -1 : 100) < 0 && errno != EINTR)
+			usleep(100000); /* never spin */
+		struct signalfd_siginfo si;
+		while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+			/* Only the host (a sender outside the namespace: pid 0 here) may steer. */
+			bool host = si.ssi_code == SI_USER && si.ssi_pid == 0;
+			if (!host)
+				continue;
+			if (si.ssi_signo == SIGUSR1)
+				persist = false;
+			else if (si.ssi_signo == SIGUSR2)
+				persist = true;
+			else if (si.ssi_signo == SIGTERM) {
+				persist = false;
+				kill(-1, SIGTERM);
+			}
+		}
+	}
+}
+
+static _Noreturn void child_main(const struct lj_iso_spec *s, int sock, bool unshare_cg,
+                                 bool nested)
+{
+	lj_err e = {0};
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	/* Nothing of the caller's open files may reach the jail. */
+	if (sock > 3)
+		syscall(SYS_close_range, 3, (unsigned)sock - 1, 0);
+	syscall(SYS_close_range, (unsigned)sock + 1, ~0U, 0);
+	struct lj_iso_msg m;
+	if (lj_iso_recv(sock, &m) != 1)
+		_exit(1);
+	int countfd = -1;
+	if (unshare_cg && unshare(CLONE_NEWCGROUP) < 0) {
+		lj_error(&e, errno, "cgroup namespace");
+		goto fail;
+	}
+	if (child_setup(s, &countfd, &e) < 0)
+		goto fail;
+	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+	lj_iso_send(sock, LJ_ISO_MSG_READY, 0, NULL);
+	close(sock);
+	init_main(s->persist, countfd, nested);
+fail:
+	lj_iso_send(sock, LJ_ISO_MSG_ERR, 0, &e);
+	_exit(1);
+}
+
+/* ---- the caller's side -------------------------------------------------------------------------
+ */
+
+static int read_start_time(pid_t pid, uint64_t *start, lj_err *e)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	lj_autofree char *s = NULL;
+	if (lj_read_file(path, &s, NULL, e) < 0)
+		return -1;
+	char *p = strrchr(s, ')'); /* the name may hold spaces and parentheses */
+	if (!p)
+		return lj_errorx(e, "%s: unexpected format", path);
+	p++;
+	/* field 3 (state) follows ") "; field 22 is 19 fields later */
+	char *save = NULL, *tok = strtok_r(p, " ", &save);
+	for (int f = 3; tok && f < 22; f++)
+		tok = strtok_r(NULL, " ", &save);
+	if (!tok || !lj_parse_u64(tok, start))
+		return lj_errorx(e, "%s: no start time", path);
+	return 0;
+}
+
+int lj_isolate_parent_limit(int *children_max, lj_err *e)
+{
+	lj_autofree char *s = NULL;
+	lj_err tmp;
+	if (lj_read_file(LJ_ISO_JAIL_INFO, &s, NULL, &tmp) < 0) {
+		if (tmp.errnum == ENOENT || tmp.errnum == ENOTDIR)
+			return 0;
+		if (e)
+			*e = tmp;
+		return -1;
+	}
+	const char *p = strstr(s, "children.max=");
+	int n = 0;
+	if (p) {
+		p += strlen("children.max=");
+		n = atoi(p);
+	}
+	*children_max = n;
+	return 1;
+}
+
+int lj_isolate_create(const struct lj_iso_spec *spec, struct lj_iso_proc *proc, lj_err *e)
+{
+	int limit;
+	bool nested = lj_isolate_parent_limit(&limit, NULL) == 1;
+	if (nested && limit == 0)
+		return lj_error(e, EPERM, "jail_set");
+	bool shared = !spec->path || !strcmp(spec->path, "/");
+	if (!shared) {
+		struct stat st;
+		if (stat(spec->path, &st) < 0)
+			return lj_error(e, errno, "%s", spec->path);
+		if (!S_ISDIR(st.st_mode))
+			return lj_error(e, ENOTDIR, "%s", spec->path);
+	}
+	int sp[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+		return lj_error(e, errno, "socketpair");
+
+	uint64_t flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWCGROUP;
+	if (spec->policy.vnet)
+		flags |= CLONE_NEWNET;
+	if (lj_iso_new_ipc(&spec->policy))
+		flags |= CLONE_NEWIPC;
+
+	int pidfd = -1;
+	bool into_cg = false;
+	/* With CLONE_INTO_CGROUP the cgroup namespace is rooted at the jail's group at once; with
+	 * plain clone the child unshares it after the parent moved it. */
+	pid_t pid = lj_iso_clone(flags, spec->cgroup_fd, &pidfd, &into_cg);
+	if (pid == 0) {
+		close(sp[0]);
+		child_main(spec, sp[1], !into_cg && spec->cgroup_fd >= 0, nested);
+	}
+	int err = errno;
+	close(sp[1]);
+	if (pid < 0) {
+		close(sp[0]);
+		if (err == EPERM)
+			return lj_error(e, EPERM, "jail_set");
+		return lj_error(e, err, "clone");
+	}
+	if (pidfd < 0)
+		pidfd = pidfd_open(pid, 0);
+	struct lj_iso_msg m;
+	int r;
+	if (pidfd < 0) {
+		lj_error(e, errno, "pidfd_open");
+		goto fail;
+	}
+	if (!into_cg && spec->cgroup_fd >= 0) {
+		lj_autoclose int f = openat(spec->cgroup_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+		char buf[24];
+		int n = snprintf(buf, sizeof buf, "%d", (int)pid);
+		if (f < 0 || write(f, buf, (size_t)n) != n) {
+			lj_error(e, errno, "cgroup: move the init");
+			goto fail;
+		}
+	}
+	if (spec->before_go && spec->before_go(pid, spec->before_go_arg, e) < 0)
+		goto fail;
+	lj_iso_send(sp[0], LJ_ISO_MSG_READY, 0, NULL);
+	r = lj_iso_recv(sp[0], &m);
+	if (r != 1 || m.kind != LJ_ISO_MSG_READY) {
+		if (r == 1 && m.kind == LJ_ISO_MSG_ERR) {
+			e->errnum = m.errnum;
+			snprintf(e->msg, sizeof e->msg, "%s", m.text);
+		} else {
+			lj_errorx(e, "the jail's init died while starting");
+		}
+		goto fail;
+	}
+	close(sp[0]);
+	uint64_t start;
+	if (read_start_time(pid, &start, e) < 0) {
+		sp[0] = -1;
+		goto fail;
+	}
+	proc->pid = pid;
+	proc->pidfd = pidfd;
+	proc->start = start;
+	return 0;
+fail:
+	if (sp[0] >= 0)
+		close(sp[0]);
+	if (pidfd >= 0) {
+		pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
+		close(pidfd);
+	} else {
+		kill(pid, SIGKILL);
+	}
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	return -1;
+}
+
+/* ---- the running jail ---------------------------------------------------------------------------
+ */
+
+bool lj_isolate_alive(int pidfd)
+{
+	struct pollfd p = {.fd = pidfd, .events = POLLIN};
+	return poll(&p, 1, 0) == 0;
+}
+
+int lj_isolate_set_persist(int pidfd, bool persist, lj_err *e)
+{
+	if (pidfd_send_signal(pidfd, persist ? SIGUSR2 : SIGUSR1, NULL, 0) < 0)
+		return lj_error(e, errno, "persist");
+	return 0;
+}
+
+static void reap_if_child(int pidfd)
+{
+	siginfo_t si;
+	/* ECHILD when the init is not our child (jail(8) exited long ago): nothing to do. */
+	while (waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED | WNOHANG) < 0 && errno == EINTR)
+		;
+}
+
+int lj_isolate_stop(int pidfd, int timeout_ms, lj_err *e)
+{
+	struct pollfd p = {.fd = pidfd, .events = POLLIN};
+	if (timeout_ms > 0 && lj_isolate_alive(pidfd)) {
+		if (pidfd_send_signal(pidfd, SIGTERM, NULL, 0) < 0 && errno != ESRCH)
+			return lj_error(e, errno, "SIGTERM");
+		while (poll(&p, 1, timeout_ms) < 0 && errno == EINTR)
+			;
+	}
+	if (lj_isolate_alive(pidfd)) {
+		if (pidfd_send_signal(pidfd, SIGKILL, NULL, 0) < 0 && errno != ESRCH)
+			return lj_error(e, errno, "SIGKILL");
+		while (poll(&p, 1, -1) < 0 && errno == EINTR)
+			;
+	}
+	reap_if_child(pidfd);
+	return 0;
+}
