@@ -322,12 +322,15 @@ static scmp_filter_ctx build_filter(const struct lj_iso_policy *p, lj_err *e)
 		for (uint64_t af = 0; af < 17; af++) {
 			if (af == AF_UNIX || af == AF_INET || af == AF_INET6 || af == AF_NETLINK)
 				continue;
-			struct scmp_arg_cmp a = SCMP_A0(SCMP_CMP_EQ, af);
+			struct scmp_arg_cmp a = {.arg = 0, .op = SCMP_CMP_EQ, .datum_a = af, .datum_b = 0};
 			if (deny(c, AFNS, "socket", 1, &a, e) < 0)
 				goto fail_e;
 		}
-		struct scmp_arg_cmp a =
-		        SCMP_A0(SCMP_CMP_GE, (p->allow & LJ_ALLOW_RAW_SOCKETS) ? 18 : 17);
+		/* spelled out: libseccomp's SCMP_A0 leaves datum_b to the compiler, which clang flags */
+		struct scmp_arg_cmp a = {.arg = 0,
+		                         .op = SCMP_CMP_GE,
+		                         .datum_a = (p->allow & LJ_ALLOW_RAW_SOCKETS) ? 18 : 17,
+		                         .datum_b = 0};
 		if (deny(c, AFNS, "socket", 1, &a, e) < 0)
 			goto fail_e;
 	}

@@ -508,6 +508,7 @@ int lj_store_bootstrap(struct lj_pool *p, const char *name, const struct lj_boot
 	int total = b->suite ? (b->with.n ? 4 : 3) : 3;
 	/* remember which datasets this call makes, to remove exactly those on failure */
 	lj_strv made = {0};
+	lj_autofree char *mp = NULL; /* before the first goto: a jump may not skip its initialisation */
 	for (const char *s = name; s;) {
 		s = strchr(s, '/');
 		lj_autofree char *prefix = s ? xstrndup(name, (size_t)(s - name)) : xstrdup(name);
@@ -528,7 +529,6 @@ int lj_store_bootstrap(struct lj_pool *p, const char *name, const struct lj_boot
 		}
 	} else if (lj_store_create(p, name, LJ_STORE_PARENTS, e) < 0)
 		goto fail;
-	lj_autofree char *mp = NULL;
 	if (lj_store_mount(p, name, &mp, e) < 0)
 		goto fail;
 	int n = 2;

@@ -297,6 +297,8 @@ int lj_store_open(struct lj_pool **out, const char *root, lj_err *e)
 		return lj_errorx(e, "pool %s: the path may not hold ',', ':' or control characters",
 		                 root);
 	}
+	/* declared before the first goto: a jump may not skip a cleanup variable's initialisation */
+	lj_autofree char *lock = NULL, *path = NULL, *text = NULL, *tmp = NULL;
 	struct lj_pool *p = xcalloc(1, sizeof *p);
 	p->root = real;
 	p->meta = xasprintf("%s/.ljail", real);
@@ -324,21 +326,20 @@ int lj_store_open(struct lj_pool **out, const char *root, lj_err *e)
 		if (lj_mkdir_p(d, 0700, e) < 0)
 			goto fail;
 	}
-	lj_autofree char *lock = xasprintf("%s/lock", p->meta);
+	lock = xasprintf("%s/lock", p->meta);
 	p->lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (p->lockfd < 0 || flock(p->lockfd, LOCK_EX) < 0) {
 		lj_error(e, errno, "%s", lock);
 		goto fail;
 	}
-	lj_autofree char *path = xasprintf("%s/datasets", p->meta);
-	lj_autofree char *text = NULL;
+	path = xasprintf("%s/datasets", p->meta);
 	if (lj_read_file(path, &text, NULL, e) < 0) {
 		if (e && e->errnum != ENOENT)
 			goto fail;
 	} else if (st_meta_parse(p, text, path, e) < 0)
 		goto fail;
 	/* leftovers of an interrupted run; we hold the lock, so nobody is using them */
-	lj_autofree char *tmp = xasprintf("%s/tmp", p->meta);
+	tmp = xasprintf("%s/tmp", p->meta);
 	st_rm_rf(tmp, true, NULL, NULL);
 	*out = p;
 	return 0;
