@@ -466,7 +466,9 @@ static int do_pivot(int rootfd, const char *path, lj_err *e)
 }
 
 /* ps in the jail shows "ljail-init" as PID 1, not the host command line that made it: overwrite
- * our copy of the argument area (arg_start..arg_end, /proc/self/stat fields 48-49). */
+ * our copy of the argument area (arg_start..arg_end, /proc/self/stat fields 48-49). The
+ * environment area (fields 50-51) is jail(8)'s host environment: wipe it, since a jail given
+ * CAP_SYS_ADMIN (allow.mount) can read /proc/1/environ even though the init is not dumpable. */
 static void set_cmdline(void)
 {
 	lj_autofree char *s = NULL;
@@ -475,10 +477,15 @@ static void set_cmdline(void)
 	char *p = strrchr(s, ')');
 	if (!p)
 		return;
-	unsigned long long v[50] = {0};
+	unsigned long long v[52] = {0};
 	char *save = NULL, *tok = strtok_r(p + 1, " ", &save);
-	for (int f = 3; tok && f <= 49; f++, tok = strtok_r(NULL, " ", &save))
+	for (int f = 3; tok && f <= 51; f++, tok = strtok_r(NULL, " ", &save))
 		v[f] = strtoull(tok, NULL, 10);
+	char *env = (char *)(uintptr_t)v[50], *env_end = (char *)(uintptr_t)v[51];
+	if (env && env_end > env) {
+		clearenv();
+		memset(env, 0, (size_t)(env_end - env));
+	}
 	char *start = (char *)(uintptr_t)v[48], *end = (char *)(uintptr_t)v[49];
 	static const char name[] = "ljail-init";
 	if (!start || end <= start || (size_t)(end - start) < sizeof name)
