@@ -2,6 +2,7 @@
 #   make            build
 #   make check      install what the tests need (Debian, as root), build, run every test
 #   make demo       install what the demo needs, build, run the seed tutorial demo
+#   make bench      install the peers, build, run bench/run (ljail vs LXC, crun, bwrap, unshare)
 #   make install    install commands into $(PREFIX)/sbin and man pages into $(PREFIX)/share/man
 #   make fuzz       build the libFuzzer harnesses with clang and run each for FUZZ_SECONDS (default 60)
 # SANITIZE=1 builds into ./build-san with AddressSanitizer, UBSan and LeakSanitizer.
@@ -44,6 +45,13 @@ check: deps-check
 demo: deps-demo
 	$(MAKE) all
 	LJAIL_BUILD=$(CURDIR)/$(BUILD) examples/seed/demo.sh
+
+# make bench: install the peers (lxc, crun, bubblewrap), build, and measure ljail against them
+# (bench/run; BENCH_RUNS=N to change the number of runs). Table on stdout, JSON in $(BUILD)/bench.json.
+bench:
+	scripts/deps.sh bench
+	$(MAKE) all
+	LJAIL_BUILD=$(CURDIR)/$(BUILD) bench/run
 
 install: all
 	meson configure $(BUILD) --prefix=$(PREFIX) >/dev/null
