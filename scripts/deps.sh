@@ -2,7 +2,7 @@
 # scripts/deps.sh build|check|demo|bench: install the Debian packages that purpose needs, only those missing.
 set -eu
 build="meson ninja-build pkg-config gcc libmnl-dev libnftables-dev libbtrfsutil-dev libcap-dev libseccomp-dev"
-check="$build iproute2 iputils-ping nftables btrfs-progs busybox-static util-linux procps clang libclang-rt-14-dev zstd tar attr python3"
+check="$build iproute2 iputils-ping nftables btrfs-progs busybox-static util-linux procps clang libclang-rt-14-dev zstd tar attr python3 curl"
 demo="$check debootstrap curl"
 bench="$check lxc crun bubblewrap hyperfine"
 
