@@ -85,9 +85,24 @@ _t_unmount_under() {
 	done
 }
 
-# Remove the cgroups the case's jails left under this case's own root name (never anything else).
+# End what the case's jails left running and remove their cgroups: everything under this case's own
+# cgroup root name (never anything else). Jails a failing case did not remove are killed here, so
+# no ljail-init outlives its test.
 _t_cgroup_cleanup() {
-	local d
+	local d f pid try
+	for try in 1 2 3 4 5 6 7 8 9 10; do
+		local left=0
+		for d in /sys/fs/cgroup/*/"$LJAIL_CGROUP_ROOT" /sys/fs/cgroup/"$LJAIL_CGROUP_ROOT"; do
+			[ -d "$d" ] || continue
+			for f in $(find "$d" -name cgroup.procs 2>/dev/null); do
+				for pid in $(cat "$f" 2>/dev/null); do
+					kill -9 "$pid" 2>/dev/null && left=1
+				done
+			done
+		done
+		[ $left -eq 0 ] && break
+		sleep 0.1
+	done
 	for d in /sys/fs/cgroup/*/"$LJAIL_CGROUP_ROOT" /sys/fs/cgroup/"$LJAIL_CGROUP_ROOT"; do
 		[ -d "$d" ] || continue
 		find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true
