@@ -139,8 +139,7 @@ int main(int argc, char **argv)
 			op |= LJ_OP_CREATE;
 			break;
 		case 'C':
-			/* with -r: a jail no longer running gets only the post-removal steps;
-			 * the request has no field for it yet, so it is accepted and ignored */
+			/* with -r: a jail no longer running gets only the post-removal steps */
 			Cflag = true;
 			break;
 		case 'd':
@@ -341,6 +340,7 @@ int main(int argc, char **argv)
 	}
 
 	req.ops = op;
+	req.post_only = Cflag;
 	req.conf_path = docf ? cfname : NULL;
 	req.conf = &conf;
 	int status = lj_jail_run(&req);

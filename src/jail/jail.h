@@ -14,18 +14,25 @@ enum lj_jail_op {
 };
 
 struct lj_jail_request {
-	unsigned ops;           /* LJ_OP_* */
-	bool quiet;             /* -q */
-	bool verbose;           /* -v */
-	bool print_jid;         /* -i */
-	bool cmdline;           /* the jail is defined on the command line (conf holds just it) */
-	int max_parallel;       /* -p N; 0 = no limit */
-	const char *jid_file;   /* -J */
-	const char *conf_path;  /* -f, or NULL for a command-line jail; "-" = stdin */
-	struct jc_conf *conf;   /* the jails that can be acted on */
-	char **targets;         /* names, JIDs or wildcards from argv; none = every config jail */
+	unsigned ops;          /* LJ_OP_* */
+	bool quiet;            /* -q */
+	bool verbose;          /* -v */
+	bool print_jid;        /* -i */
+	bool cmdline;          /* the jail is defined on the command line (conf holds just it) */
+	int max_parallel;      /* -p N; 0 = no limit */
+	const char *jid_file;  /* -J */
+	const char *conf_path; /* -f, or NULL for a command-line jail; "-" = stdin */
+	struct jc_conf *conf;  /* the jails that can be acted on */
+	char **targets;        /* names, JIDs or wildcards from argv; none = every config jail */
 	int ntargets;
+	bool post_only; /* -C: with -r, a jail no longer running gets its post-removal steps */
 };
 
 /* Do what the request asks, printing as jail(8) does. Returns the exit status (0 or 1). */
 int lj_jail_run(const struct lj_jail_request *req);
+
+struct lj_record;
+/* Take away what a jail that died by itself left on the host (its cgroup). For
+ * lj_reg_on_dead(): jls, jexec and jail(8) install it so a dead jail is cleaned at the next look.
+ */
+void lj_jail_reap(const struct lj_record *rec);

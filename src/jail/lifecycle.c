@@ -1,9 +1,598 @@
-/* Placeholder until the lifecycle lands: refuses every operation clearly. */
-#include "jail/jail.h"
+/* jail(8)'s driver: which jails a request acts on, in which order (depend), with how much
+ * parallelism (-p), and which operation each one gets (-c, -m, -r and their combinations).
+ * The steps themselves are in steps.c. */
+#include "jail/jailp.h"
+
+#include "cgroup/cgroup.h"
+#include "param/param.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct plan {
+	const struct lj_jail_request *req;
+	struct jx *j;
+	size_t n, cap;
+	struct jc_conf made; /* jails synthesized from registry records (not in any config) */
+	struct lj_registry reg;
+};
+
+/* FreeBSD's wildcard jail names: "*" matches everything; otherwise components split on '.',
+ * a non-final "*" matches one component, a final "*" matches one or more. */
+bool jx_wild_match(const char *pat, const char *name)
+{
+	if (strcmp(pat, "*") == 0)
+		return true;
+	for (;;) {
+		const char *pd = strchr(pat, '.'), *nd = strchr(name, '.');
+		size_t pl = pd ? (size_t)(pd - pat) : strlen(pat);
+		size_t nl = nd ? (size_t)(nd - name) : strlen(name);
+		if (pl == 1 && pat[0] == '*') {
+			if (!pd)
+				return nl > 0 || nd; /* final: one or more components */
+		} else if (pl != nl || strncmp(pat, name, pl) != 0) {
+			return false;
+		}
+		if (!pd)
+			return !nd;
+		if (!nd)
+			return false;
+		pat = pd + 1;
+		name = nd + 1;
+	}
+}
+
+static bool is_wild(const char *s)
+{
+	return strchr(s, '*') != NULL;
+}
+
+static struct jx *add_jx(struct plan *p, struct jc_jail *cj, const char *msgname)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (p->j[i].cj == cj)
+			return &p->j[i];
+	if (p->n == p->cap) {
+		p->cap = p->cap ? p->cap * 2 : 8;
+		p->j = xrealloc(p->j, p->cap * sizeof *p->j);
+	}
+	struct jx *j = &p->j[p->n++];
+	memset(j, 0, sizeof *j);
+	j->req = p->req;
+	j->cj = cj;
+	j->msgname = msgname;
+	j->jid = -1;
+	j->pidfd = -1;
+	return j;
+}
+
+/* The running jail a config jail stands for: by its name, else by its jid parameter. */
+static void find_running(struct plan *p, struct jx *j)
+{
+	if (j->have_rec)
+		return;
+	const char *name = jc_str(j->cj, "name");
+	const char *jid = jc_str(j->cj, "jid");
+	struct lj_record rec;
+	if ((name && lj_reg_find(&p->reg, name, &rec, NULL) == 0) ||
+	    (jid && lj_reg_find(&p->reg, jid, &rec, NULL) == 0)) {
+		j->rec = rec;
+		j->have_rec = true;
+		j->jid = rec.jid;
+		free(j->name);
+		j->name = xstrdup(rec.name);
+		lj_err e;
+		j->pidfd = lj_reg_pidfd(&j->rec, &e);
+		if (j->pidfd < 0) { /* died between the two looks */
+			lj_record_free(&j->rec);
+			j->have_rec = false;
+			j->jid = -1;
+		}
+	} else if (name && !j->name) {
+		j->name = xstrdup(name);
+	}
+}
+
+/* A jail that runs but has no config block: its parameters come from its record. */
+static struct jc_jail *jail_from_record(struct plan *p, const struct lj_record *rec)
+{
+	p->made.jails = xrealloc(p->made.jails, (p->made.njails + 1) * sizeof *p->made.jails);
+	struct jc_jail *cj = &p->made.jails[p->made.njails++];
+	memset(cj, 0, sizeof *cj);
+	cj->name = xstrdup(rec->name);
+	jc_set(cj, "name", rec->name, true);
+	for (size_t i = 0; i < rec->params.n; i++) {
+		lj_autofree char *kv = xstrdup(rec->params.v[i]);
+		char *eq = strchr(kv, '=');
+		if (!eq)
+			continue;
+		*eq = '\0';
+		if (lj_startswith(kv, "ljail.")) {
+			/* the raw lists as given at creation: "ljail.mount" -> mount */
+			const char *pname = kv + strlen("ljail.");
+			if (strcmp(pname, "mount.fstab") == 0) {
+				jc_set(cj, pname, eq + 1, true);
+				continue;
+			}
+			jc_set(cj, pname, NULL, true); /* replace the bare addresses */
+			lj_autofree char *v = xstrdup(eq + 1);
+			char *save = NULL;
+			for (char *t = strtok_r(v, "\n", &save); t; t = strtok_r(NULL, "\n", &save))
+				jc_set(cj, pname, t, false);
+			continue;
+		}
+		if (strcmp(kv, "vnet.interface") == 0 || strcmp(kv, "ip4.addr") == 0 ||
+		    strcmp(kv, "ip6.addr") == 0) {
+			if (lj_record_get(rec, strcmp(kv, "ip4.addr") == 0   ? "ljail.ip4.addr"
+			                       : strcmp(kv, "ip6.addr") == 0 ? "ljail.ip6.addr"
+			                                                     : "-"))
+				continue; /* the raw list wins */
+			lj_autofree char *v = xstrdup(eq + 1);
+			char *save = NULL;
+			for (char *t = strtok_r(v, ",", &save); t; t = strtok_r(NULL, ",", &save))
+				jc_set(cj, kv, t, false);
+		} else {
+			jc_set(cj, kv, eq + 1, true);
+		}
+	}
+	return cj;
+}
+
+/* ---- choosing the jails --------------------------------------------------------------------- */
+
+static bool dep_names(const struct jc_jail *cj, lj_strv *out)
+{
+	const struct jc_param *d = jc_find(cj, "depend");
+	for (size_t i = 0; d && i < d->values.n; i++)
+		lj_strv_add(out, d->values.v[i]);
+	/* a.b depends on a (existence only) */
+	const char *dot = strrchr(cj->name, '.');
+	if (dot)
+		lj_strv_push(out, xstrndup(cj->name, (size_t)(dot - cj->name)));
+	return out->n > 0;
+}
+
+static int select_jails(struct plan *p)
+{
+	const struct lj_jail_request *req = p->req;
+	struct jc_conf *c = req->conf;
+	int rc = 0;
+	bool removing = req->ops & LJ_OP_REMOVE;
+
+	if (req->ops & LJ_OP_FORCE) {
+		/* -R: running jails only, no config */
+		for (int t = 0; t < req->ntargets; t++) {
+			const char *tg = req->targets[t];
+			struct lj_record *recs;
+			size_t n;
+			bool any = false;
+			if (lj_reg_list(&p->reg, &recs, &n, NULL) < 0)
+				n = 0, recs = NULL;
+			for (size_t i = 0; i < n; i++) {
+				char jid[16];
+				snprintf(jid, sizeof jid, "%d", recs[i].jid);
+				if (is_wild(tg) ? jx_wild_match(tg, recs[i].name)
+				                : (!strcmp(tg, recs[i].name) || !strcmp(tg, jid))) {
+					struct jc_jail *cj = jail_from_record(p, &recs[i]);
+					struct jx *j = add_jx(p, cj, NULL);
+					j->msgname = cj->name;
+					any = true;
+				}
+			}
+			lj_records_free(recs, n);
+			if (!any && !is_wild(tg)) {
+				lj_warnx("jail", "\"%s\" not found", tg);
+				rc = 1;
+			}
+		}
+		return rc;
+	}
+
+	if (!c || c->njails == 0) {
+		if (req->ntargets == 0 && !req->cmdline && !removing) {
+			lj_warnx("jail", "no jail specified");
+			return 1;
+		}
+	}
+	if (req->cmdline && c && c->njails > 0) {
+		struct jx *j = add_jx(p, &c->jails[0], NULL);
+		(void)j;
+		return 0;
+	}
+	if (req->ntargets == 0) {
+		for (size_t i = 0; c && i < c->njails; i++) {
+			struct jx *j = add_jx(p, &c->jails[i], c->jails[i].name);
+			j->as_dependency = true; /* "all": running ones are skipped quietly */
+		}
+		return 0;
+	}
+	for (int t = 0; t < req->ntargets; t++) {
+		const char *tg = req->targets[t];
+		bool any = false;
+		for (size_t i = 0; c && i < c->njails; i++) {
+			if (is_wild(tg) ? jx_wild_match(tg, c->jails[i].name)
+			                : strcmp(tg, c->jails[i].name) == 0) {
+				struct jx *j = add_jx(p, &c->jails[i], c->jails[i].name);
+				if (is_wild(tg))
+					j->as_dependency = true;
+				any = true;
+			}
+		}
+		if (any)
+			continue;
+		if (removing || (req->ops & LJ_OP_MODIFY)) {
+			/* -r by JID or by the name of a running jail; a JID maps to the running
+			 * name, then to the config block of that name */
+			struct lj_record rec;
+			if (!is_wild(tg) && lj_reg_find(&p->reg, tg, &rec, NULL) == 0) {
+				struct jc_jail *cj = c ? jc_find_jail(c, rec.name) : NULL;
+				if (!cj) {
+					for (size_t i = 0; c && i < c->njails && !cj; i++) {
+						const char *nm = jc_str(&c->jails[i], "name");
+						if (nm && !strcmp(nm, rec.name))
+							cj = &c->jails[i];
+					}
+				}
+				if (!cj)
+					cj = jail_from_record(p, &rec);
+				add_jx(p, cj, is_wild(tg) ? cj->name : tg);
+				lj_record_free(&rec);
+				continue;
+			}
+			if (is_wild(tg)) {
+				struct lj_record *recs;
+				size_t n;
+				if (lj_reg_list(&p->reg, &recs, &n, NULL) == 0) {
+					for (size_t i = 0; i < n; i++)
+						if (jx_wild_match(tg, recs[i].name)) {
+							struct jc_jail *cj =
+							        jail_from_record(p, &recs[i]);
+							struct jx *j = add_jx(p, cj, cj->name);
+							j->as_dependency = true;
+						}
+					lj_records_free(recs, n);
+				}
+				continue;
+			}
+		}
+		if (!is_wild(tg)) {
+			lj_warnx("jail", "\"%s\" not found", tg);
+			rc = 1;
+		}
+	}
+	return rc;
+}
+
+/* depend: creation waits for the jails named; removal waits for the jails that name this one.
+ * Jails named but not selected are pulled in (quietly skipped when already in the right state). */
+static int link_deps(struct plan *p)
+{
+	struct jc_conf *c = p->req->conf;
+	bool removing_only = (p->req->ops & LJ_OP_REMOVE) && !(p->req->ops & LJ_OP_CREATE);
+	int rc = 0;
+	if (p->req->cmdline || (p->req->ops & LJ_OP_FORCE))
+		return 0;
+	for (size_t i = 0; i < p->n; i++) {
+		lj_strv names = {0};
+		dep_names(p->j[i].cj, &names);
+		for (size_t k = 0; k < names.n; k++) {
+			struct jc_jail *dj = c ? jc_find_jail(c, names.v[k]) : NULL;
+			if (!dj) {
+				if (jc_find(p->j[i].cj, "depend") &&
+				    lj_strv_contains(&jc_find(p->j[i].cj, "depend")->values,
+				                     names.v[k])) {
+					jx_warn(&p->j[i], "depends on undefined jail \"%s\"",
+					        names.v[k]);
+					p->j[i].state = JX_FAILED;
+					rc = 1;
+				}
+				continue;
+			}
+			if (removing_only) {
+				/* the dependee is removed after its dependents: only those selected
+				 */
+				continue;
+			}
+			size_t before = p->n;
+			struct jx *d = add_jx(p, dj, dj->name);
+			if (p->n > before)
+				d->as_dependency = true;
+			size_t di = (size_t)(d - p->j);
+			struct jx *j = &p->j[i];
+			j->deps = xrealloc(j->deps, (j->ndeps + 1) * sizeof *j->deps);
+			j->deps[j->ndeps++] = di;
+		}
+		lj_strv_free(&names);
+	}
+	if (removing_only) {
+		/* running dependents go first: pull them in and make the dependee wait for them */
+		for (size_t i = 0; i < p->n; i++) {
+			for (size_t k = 0; c && k < c->njails; k++) {
+				lj_strv names = {0};
+				dep_names(&c->jails[k], &names);
+				bool names_me = lj_strv_contains(&names, p->j[i].cj->name);
+				lj_strv_free(&names);
+				if (!names_me)
+					continue;
+				size_t before = p->n;
+				struct jx *d = add_jx(p, &c->jails[k], c->jails[k].name);
+				if (p->n > before)
+					d->as_dependency = true;
+				size_t di = (size_t)(d - p->j);
+				struct jx *j = &p->j[i];
+				j->deps = xrealloc(j->deps, (j->ndeps + 1) * sizeof *j->deps);
+				j->deps[j->ndeps++] = di;
+			}
+		}
+	}
+	return rc;
+}
+
+static bool has_loop(struct plan *p, size_t i)
+{
+	struct jx *j = &p->j[i];
+	if (j->visiting)
+		return true;
+	if (j->state == JX_DONE) /* reused as "checked" before the run */
+		return false;
+	j->visiting = true;
+	for (size_t k = 0; k < j->ndeps; k++)
+		if (has_loop(p, j->deps[k])) {
+			j->visiting = false;
+			return true;
+		}
+	j->visiting = false;
+	return false;
+}
+
+/* ---- one jail ------------------------------------------------------------------------------- */
+
+/* The whole operation for one jail; 0 = done, -1 = failed (reported). */
+static int do_jail(struct plan *p, struct jx *j)
+{
+	const struct lj_jail_request *req = p->req;
+	unsigned ops = req->ops;
+	lj_err e;
+
+	if (ops & LJ_OP_FORCE) {
+		find_running(p, j);
+		if (!j->have_rec)
+			return 0;
+		jx_release(j);
+		if (req->verbose && !req->quiet)
+			jx_note(j, "removed\n");
+		return 0;
+	}
+	if (j->cj->error) {
+		jx_warn(j, "%s", j->cj->error);
+		return -1;
+	}
+	if ((ops & (LJ_OP_CREATE | LJ_OP_MODIFY)) && lj_param_check_jail(j->cj, &e) < 0) {
+		jx_warn(j, "%s", e.msg);
+		return -1;
+	}
+	find_running(p, j);
+	bool running = j->have_rec;
+
+	if ((ops & LJ_OP_REMOVE) && !(ops & LJ_OP_MODIFY)) {
+		if (running) {
+			if (jx_remove(j) < 0)
+				return -1;
+		} else if (req->post_only && !(ops & LJ_OP_CREATE)) {
+			return jx_post_remove(j);
+		} else if (!(ops & LJ_OP_CREATE) && !j->as_dependency) {
+			/* a jail named explicitly that does not run: an error, as for any unknown
+			 * jail (wildcards and "all" skip it quietly) */
+			if (!req->quiet)
+				jx_warn(NULL, "\"%s\" not found",
+				        j->msgname ? j->msgname : j->cj->name);
+			return -1;
+		}
+		if (!(ops & LJ_OP_CREATE))
+			return 0;
+		running = false;
+	}
+	if (running && (ops & LJ_OP_MODIFY)) {
+		bool restart = false;
+		if (jx_modify(j, (ops & LJ_OP_REMOVE) != 0, &restart) < 0)
+			return -1;
+		if (!restart) {
+			if (!req->quiet && (j->msgname || req->verbose))
+				jx_note(j, "updated\n");
+			return 0;
+		}
+		if (jx_remove(j) < 0)
+			return -1;
+		return jx_create(j);
+	}
+	if (running) {
+		if (j->as_dependency)
+			return 0;
+		jx_warn(NULL, "\"%s\" already exists",
+		        j->msgname ? j->msgname : (j->name ? j->name : j->cj->name));
+		return -1;
+	}
+	if (!(ops & LJ_OP_CREATE)) {
+		jx_warn(NULL, "\"%s\" not found", j->msgname ? j->msgname : j->cj->name);
+		return -1;
+	}
+	return jx_create(j);
+}
+
+static void free_jx(struct jx *j)
+{
+	if (j->pidfd >= 0)
+		close(j->pidfd);
+	if (j->cg)
+		lj_cg_free(j->cg);
+	if (j->have_rec)
+		lj_record_free(&j->rec);
+	lj_strv_free(&j->fstab);
+	free(j->deps);
+	free(j->name);
+}
+
+/* ---- signals ------------------------------------------------------------------------------ */
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+bool jx_interrupted(void)
+{
+	return got_signal != 0;
+}
+
+/* A ^C or a kill while jails are being made must not leave half a jail: the signal reaches the
+ * command running now (same process group, or killed with it), its step fails and the undo
+ * runs; no further step starts. */
+static void catch_signals(void)
+{
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+/* ---- the run -------------------------------------------------------------------------------- */
+
+static bool ready(struct plan *p, struct jx *j, bool *skip)
+{
+	*skip = false;
+	for (size_t k = 0; k < j->ndeps; k++) {
+		enum jx_state s = p->j[j->deps[k]].state;
+		if (s == JX_FAILED || s == JX_SKIPPED)
+			*skip = true;
+		else if (s != JX_DONE)
+			return false;
+	}
+	return true;
+}
 
 int lj_jail_run(const struct lj_jail_request *req)
 {
-	(void)req;
-	lj_warnx("jail", "creating, modifying and removing jails is not implemented yet");
-	return 1;
+	struct plan p = {.req = req};
+	lj_err e;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	lj_reg_on_dead(lj_jail_reap);
+	catch_signals();
+	if (lj_reg_open(&p.reg, &e) < 0) {
+		lj_err_print("jail", &e);
+		return 1;
+	}
+	if (req->jid_file) { /* one line per created jail: start empty */
+		FILE *f = fopen(req->jid_file, "w");
+		if (!f) {
+			lj_warnx("jail", "open %s: %s", req->jid_file, strerror(errno));
+			lj_reg_close(&p.reg);
+			return 1;
+		}
+		fclose(f);
+	}
+	int status = select_jails(&p);
+	if (link_deps(&p))
+		status = 1;
+	for (size_t i = 0; i < p.n; i++) {
+		if (p.j[i].state == JX_PENDING && has_loop(&p, i)) {
+			jx_warn(&p.j[i], "dependency loop");
+			p.j[i].state = JX_FAILED;
+			status = 1;
+		}
+	}
+	/* removal of everything goes in reverse order of the config */
+	bool reverse = (req->ops & LJ_OP_REMOVE) && !(req->ops & LJ_OP_CREATE);
+
+	int limit = req->max_parallel;
+	int running = 0;
+	struct {
+		pid_t pid;
+		size_t idx;
+	} *kids = xcalloc(p.n + 1, sizeof *kids);
+	size_t nkids = 0;
+	bool parallel = limit != 1 && p.n > 1;
+	for (;;) {
+		bool progress = false, pending = false;
+		for (size_t o = 0; o < p.n; o++) {
+			size_t i = reverse ? p.n - 1 - o : o;
+			struct jx *j = &p.j[i];
+			if (j->state != JX_PENDING)
+				continue;
+			pending = true;
+			bool skip;
+			if (!ready(&p, j, &skip))
+				continue;
+			if (jx_interrupted()) {
+				j->state = JX_FAILED;
+				status = 1;
+				progress = true;
+				continue;
+			}
+			if (skip) {
+				jx_warn(j, "skipped");
+				j->state = JX_SKIPPED;
+				status = 1;
+				progress = true;
+				continue;
+			}
+			if (parallel) {
+				if (limit > 0 && running >= limit)
+					break;
+				fflush(stdout);
+				fflush(stderr);
+				pid_t pid = fork();
+				if (pid == 0) {
+					int r = do_jail(&p, j);
+					fflush(stdout);
+					_exit(r < 0 ? 1 : 0);
+				}
+				if (pid < 0) {
+					j->state = do_jail(&p, j) < 0 ? JX_FAILED : JX_DONE;
+				} else {
+					j->state = JX_RUNNING;
+					kids[nkids].pid = pid;
+					kids[nkids].idx = i;
+					nkids++;
+					running++;
+				}
+			} else {
+				j->state = do_jail(&p, j) < 0 ? JX_FAILED : JX_DONE;
+			}
+			if (j->state == JX_FAILED)
+				status = 1;
+			progress = true;
+		}
+		if (running > 0) {
+			int st;
+			pid_t w = waitpid(-1, &st, 0);
+			if (w < 0 && errno == EINTR)
+				continue;
+			for (size_t k = 0; k < nkids; k++) {
+				if (kids[k].pid != w || w <= 0)
+					continue;
+				struct jx *j = &p.j[kids[k].idx];
+				bool ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
+				j->state = ok ? JX_DONE : JX_FAILED;
+				if (!ok)
+					status = 1;
+				kids[k].pid = 0;
+				running--;
+			}
+			continue;
+		}
+		if (!pending || !progress)
+			break;
+	}
+	free(kids);
+	for (size_t i = 0; i < p.n; i++)
+		free_jx(&p.j[i]);
+	free(p.j);
+	jc_free(&p.made);
+	lj_reg_close(&p.reg);
+	return status;
 }

@@ -11,12 +11,14 @@ struct lj_record {
 	char *name;
 	pid_t init_pid;      /* the jail's PID 1, as seen from the host */
 	uint64_t init_start; /* its start time (/proc/PID/stat field 22) */
-	lj_strv params;      /* "key=value" for every parameter jls can show (path, host.hostname, vnet, ...) */
+	lj_strv params; /* "key=value" for every parameter jls can show (path, host.hostname, vnet,
+	                   ...) */
 };
 
 struct lj_registry {
-	char *dir;   /* the run directory */
-	int lockfd;  /* held while locked, else -1 */
+	char *dir;  /* the run directory */
+	int lockfd; /* held while locked, else -1 */
+	int dirfd;  /* the run directory, open */
 };
 
 /* Open (and make) the run directory named by $LJAIL_RUNDIR or /run/ljail. */
@@ -44,3 +46,22 @@ const char *lj_record_get(const struct lj_record *rec, const char *param);
 void lj_record_set(struct lj_record *rec, const char *param, const char *value);
 void lj_record_free(struct lj_record *rec);
 void lj_records_free(struct lj_record *recs, size_t n);
+
+/* ---- additions used by jail/ and jls ---- */
+
+/* The record of one JID if that jail is alive (-1 otherwise; a dead record is removed). */
+int lj_reg_get(struct lj_registry *r, int jid, struct lj_record *out);
+/* lj_reg_list, optionally keeping dead records (and then removing nothing). */
+int lj_reg_list_all(struct lj_registry *r, bool include_dead, struct lj_record **out, size_t *n,
+                    lj_err *e);
+/* True while the init recorded in rec runs (same PID and start time, not a zombie). */
+bool lj_record_alive(const struct lj_record *rec);
+void lj_record_unset(struct lj_record *rec, const char *param);
+/* The record as the file holds it, and back (tests). */
+char *lj_record_format(const struct lj_record *rec);
+int lj_record_parse(const char *text, struct lj_record *rec);
+/* Called (under the lock) for every dead record just before it is removed, so the jail module
+ * can take away what the jail left on the host (its cgroup). NULL: nothing. */
+void lj_reg_on_dead(void (*fn)(const struct lj_record *rec));
+/* /proc/PID/stat: start time (field 22) and state letter (may be NULL). */
+int lj_proc_start_time(pid_t pid, uint64_t *start, char *state);
