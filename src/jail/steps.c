@@ -9,6 +9,7 @@
 
 #include "cgroup/cgroup.h"
 #include "isolate/isolate.h"
+#include "net/ipjail.h"
 #include "net/net.h"
 #include "param/param.h"
 
@@ -674,6 +675,40 @@ static void note_jail_set(struct jx *j)
 	lj_buf_free(&b);
 }
 
+/* A jail without vnet shares the host's network stack: BPF programs on its cgroup confine its
+ * sockets to ip4.addr/ip6.addr (or refuse a disabled family), as FreeBSD's prison checks do.
+ * They are attached before the init is cloned into the group, and go away with the group. */
+static int confine_addresses(struct jx *j, const struct lj_record *rec, lj_err *e)
+{
+	if (is_vnet(j) || !j->cg)
+		return 0; /* a nested jail's group is its parent's: the parent's programs apply */
+	static const char *const fam[][2] = {{"ip4", "ip4.addr"}, {"ip6", "ip6.addr"}};
+	lj_autofree struct lj_ipjail_spec *s = xcalloc(1, sizeof *s);
+	for (size_t i = 0; i < LJ_ARRAY_LEN(fam); i++) {
+		int family = i == 0 ? AF_INET : AF_INET6;
+		const lj_strv *l = jx_list(j, fam[i][1]);
+		for (size_t k = 0; l && k < l->n; k++) {
+			struct lj_ipjail_addr a;
+			if (lj_ipjail_parse_addr(l->v[k], family, &a, e) < 0)
+				return -1;
+			int r = lj_ipjail_spec_add(s, &a, e);
+			lj_ipjail_addr_free(&a);
+			if (r < 0)
+				return -1;
+		}
+		enum lj_ipjail_mode *mode = i == 0 ? &s->ip4_mode : &s->ip6_mode;
+		if (lj_ipjail_mode_parse(fam[i][0], lj_record_get(rec, fam[i][0]), mode, e) < 0)
+			return -1;
+	}
+	if (s->ip4_mode == LJ_IPJAIL_INHERIT && s->ip6_mode == LJ_IPJAIL_INHERIT)
+		return 0;
+	struct lj_ipjail ij;
+	if (lj_ipjail_attach(lj_cg_v2_fd(j->cg), s, &ij, e) < 0)
+		return -1;
+	lj_ipjail_release(&ij);
+	return 0;
+}
+
 static int step_create(struct jx *j, const char *name)
 {
 	(void)name;
@@ -775,6 +810,10 @@ static int step_create(struct jx *j, const char *name)
 			jx_warn(j, "cgroup: %s", e.msg);
 			goto fail_rec;
 		}
+	}
+	if (confine_addresses(j, rec, &e) < 0) {
+		jx_warn(j, "%s", e.msg);
+		goto fail_cg;
 	}
 	spec.path = path;
 	spec.hostname = lj_record_get(rec, "host.hostname");

@@ -216,13 +216,26 @@ case_svcj_netv4_confined() {
 
 case_svcj_without_net_has_no_ipv4() {
 	svcj_setup
-	printf 'svcj_all_enable="YES"\ndemohttpd_svcj_options="sysvipcnew mlock"\n' >"$T/rc.conf"
-	t_run 0 svcj demohttpd start
-	t_eq "$(jls -j svcj-demohttpd ip4)" "disable" "no net option: ip4=disable"
-	t_eq "$(jls -j svcj-demohttpd sysvshm)" "new" "sysvipcnew"
-	t_eq "$(jls -j svcj-demohttpd allow.mlock)" "true" "mlock"
-	svcj demohttpd stop >/dev/null 2>&1 || true
+	# a daemon that needs no network: without a net option the jail has no IPv4 at all
+	cat >"$T/rc.d/demosleep" <<EOF
+#!/bin/sh
+case \$1 in
+start) echo "Starting demosleep."; sleep 1000 </dev/null >/dev/null 2>&1 & echo \$! >$T/demosleep.pid ;;
+stop) echo "Stopping demosleep."; kill \$(cat $T/demosleep.pid) ;;
+esac
+EOF
+	chmod +x "$T/rc.d/demosleep"
+	printf 'svcj_all_enable="YES"\ndemosleep_svcj_options="sysvipcnew mlock"\n' >"$T/rc.conf"
+	t_run 0 svcj demosleep start
+	t_eq "$(jls -j svcj-demosleep ip4)" "disable" "no net option: ip4=disable"
+	t_eq "$(jls -j svcj-demosleep sysvshm)" "new" "sysvipcnew"
+	t_eq "$(jls -j svcj-demosleep allow.mlock)" "true" "mlock"
+	svcj demosleep stop >/dev/null 2>&1 || true
 	t_eq "$(jls name)" "" "gone"
+	# httpd needs IPv4: confined without netv4 it cannot bind, and the jail ends with it
+	printf 'svcj_all_enable="YES"\n' >"$T/rc.conf"
+	t_run 1 svcj demohttpd start
+	t_eq "$(jls name)" "" "nothing left after the failed start"
 	# a per-service NO wins over svcj_all_enable
 	printf 'svcj_all_enable="YES"\ndemohttpd_svcj="NO"\n' >"$T/rc.conf"
 	t_run 0 svcj demohttpd start
