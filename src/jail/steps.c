@@ -583,8 +583,8 @@ static void fill_record(struct jx *j, struct lj_record *rec, bool defaults)
 	}
 	if (!lj_record_get(rec, "path"))
 		lj_record_set(rec, "path", "/");
-	const char *host = lj_record_get(rec, "host");
-	if (!lj_record_get(rec, "host.hostname") && !(host && strcmp(host, "inherit") == 0)) {
+	/* no hostname of its own (or host=inherit, the host's UTS): jls shows the host's, as FreeBSD */
+	if (!lj_record_get(rec, "host.hostname")) {
 		char hn[256] = "";
 		gethostname(hn, sizeof hn - 1);
 		lj_record_set(rec, "host.hostname", hn);
