@@ -296,6 +296,8 @@ case_rc_boots_service() {
 	st_template
 	local w
 	w=$(P containers/webserver)
+	# whatever /etc/rc started in either clone (chroot, no jail) is ended even if the case fails
+	t_defer sh -c "for f in '$w'/var/run/*.pid '$(P containers/database)'/var/run/*.pid; do [ -f \"\$f\" ] && kill \$(cat \"\$f\"); done"
 	mount -t proc proc "$w/proc"
 	t_defer umount "$w/proc"
 	# what a jail gets from ljail's /dev (the dataset itself is mounted nodev)
@@ -305,8 +307,12 @@ case_rc_boots_service() {
 	echo "web jail" >"$w/var/www/index.html"
 	t_run 0 chroot "$w" sysrc httpd_enable=YES
 	t_run 0 chroot "$w" sysrc 'httpd_flags=-h /var/www -p 127.0.0.1:8080'
+	# defaults (/etc/defaults/rc.conf) start syslogd and crond; this clone turns crond off
+	t_run 0 chroot "$w" sysrc crond_enable=NO
+	t_defer sh -c "[ -f '$w/var/run/syslogd.pid' ] && kill \$(cat '$w/var/run/syslogd.pid')"
 	t_run 0 chroot "$w" /bin/sh /etc/rc
 	t_match "$T_OUT" "^Starting httpd\.$" "rc output"
+	t_match "$T_OUT" "^Starting syslogd\.$" "syslogd on by default"
 	local i out=
 	for i in $(seq 50); do
 		out=$(chroot "$w" wget -q -O - http://127.0.0.1:8080/ 2>/dev/null) && break
@@ -332,8 +338,15 @@ case_rc_boots_service() {
 		t_fail "httpd still answers after rc.shutdown"
 	fi
 	# the other clone boots with nothing enabled
-	t_run 0 chroot "$(P containers/database)" /bin/sh /etc/rc
-	if echo "$T_OUT" | grep -q Starting; then t_fail "database started something: $T_OUT"; fi
+	# the other clone boots with only the defaults: syslogd and crond, as a FreeBSD jail does
+	local db
+	db=$(P containers/database)
+	mount --bind /dev "$db/dev"
+	t_defer umount "$db/dev"
+	t_run 0 chroot "$db" /bin/sh /etc/rc
+	t_eq "$(echo "$T_OUT" | grep '^Starting' | sort | tr '\n' ' ')" "Starting crond. Starting syslogd. " "defaults"
+	t_run 0 chroot "$db" /bin/sh /etc/rc.shutdown
+	t_match "$T_OUT" "Stopping crond\." "rc.shutdown stops the defaults"
 }
 
 case_mount_all() {
@@ -424,7 +437,7 @@ case_running_jail_snapshot_rollback() {
 	w=$(P containers/webserver)
 	t_run 0 chroot "$w" sysrc httpd_enable=YES 'httpd_flags=-h /var/www -p 127.0.0.1:8080'
 	# the tutorial's global exec.start/exec.stop
-	local params=(name=webserver "path=$w" persist mount.devfs
+	local params=(name=webserver "path=$w" persist mount.devfs ip4=inherit
 		"exec.start=/bin/sh /etc/rc" "exec.stop=/bin/sh /etc/rc.shutdown")
 	t_defer jail -r webserver
 	t_run 0 jail -c "${params[@]}"
