@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# IP-restricted jails through jail(8) itself: a jail without vnet shares the host's network stack
+# and its sockets are confined to ip4.addr/ip6.addr (FreeBSD's prison checks), aliases are added
+# at create and removed at removal, and a jail without addresses has no IPv4 at all.
+. "$(dirname "$0")/../lib/lib.sh"
+
+probe() { # probe JAIL OP ARGS...: run a socket operation inside the jail, print the result or errno name
+	jexec "$1" python3 -c '
+import errno, socket, sys
+op = sys.argv[1]
+try:
+    if op == "socket":
+        socket.socket(socket.AF_INET, socket.SOCK_STREAM); print("ok")
+    elif op == "bind":
+        s = socket.socket(socket.AF_INET6 if ":" in sys.argv[2] else socket.AF_INET, socket.SOCK_STREAM)
+        s.bind((sys.argv[2], 0)); print(s.getsockname()[0])
+except OSError as e:
+    print(errno.errorcode[e.errno])
+' "${@:2}"
+}
+
+setup() {
+	command -v python3 >/dev/null || t_skip "python3 is missing"
+	ip link add host0 type veth peer name host1
+	ip link set host1 up
+	ip link set host0 up
+	ip addr add 10.200.0.9/24 dev host0 # an address of the host that no jail owns
+	t_defer jail -r '*'
+}
+
+case_bind_is_confined_to_the_jails_address() {
+	setup
+	t_run 0 jail -c name=web path=/ persist "ip4.addr=host0|10.200.0.1/24"
+	# the alias was added to the host's interface at create
+	t_match "$(ip -4 -o addr show dev host0)" "10\.200\.0\.1/24" "alias added"
+	t_eq "$(probe web bind 10.200.0.9)" "EADDRNOTAVAIL" "bind to another host address"
+	t_eq "$(probe web bind 0.0.0.0)" "10.200.0.1" "a wildcard bind becomes the jail's address"
+	t_eq "$(probe web bind 10.200.0.1)" "10.200.0.1" "bind to its own address"
+	# the host itself is not confined
+	t_eq "$(python3 -c 'import socket; s=socket.socket(); s.bind(("10.200.0.9",0)); print("ok")')" "ok" "host unaffected"
+	t_run 0 jail -r web
+	if ip -4 -o addr show dev host0 | grep -q 10.200.0.1; then t_fail "alias left after removal"; fi
+}
+
+case_no_address_means_no_ipv4() {
+	setup
+	t_run 0 jail -c name=quiet path=/ persist
+	t_eq "$(jls -j quiet ip4)" "disable" "ip4 without addresses"
+	t_eq "$(probe quiet socket)" "EAFNOSUPPORT" "an IPv4 socket in a jail without ip4"
+	t_run 0 jail -c name=open path=/ persist ip4=inherit
+	t_eq "$(probe open bind 10.200.0.9)" "10.200.0.9" "ip4=inherit shares the host's addresses"
+}
+
+case_shared_alias_stays_until_the_last_jail() {
+	setup
+	t_run 0 jail -c name=a path=/ persist "ip4.addr=host0|10.200.0.5/24"
+	t_run 0 jail -c name=b path=/ persist "ip4.addr=host0|10.200.0.5/24"
+	t_run 0 jail -r a
+	t_match "$(ip -4 -o addr show dev host0)" "10\.200\.0\.5/24" "alias kept while b uses it"
+	t_eq "$(probe b bind 0.0.0.0)" "10.200.0.5" "b still confined to it"
+	t_run 0 jail -r b
+	if ip -4 -o addr show dev host0 | grep -q 10.200.0.5; then t_fail "alias left"; fi
+}
+
+t_main "$@"
