@@ -206,15 +206,16 @@ static bool path_has_component(const char *path, const char *comp)
 	return false;
 }
 
-/* The mount point of the hierarchy with id `hid` and controllers `ctrls` ("" for v2). */
-static char *cg_mountpoint(const char *ctrls, bool v2)
+/* The mount point of the hierarchy with controllers `ctrls` ("" for v2), from the mount table
+ * text `mi` (/proc/self/mountinfo, read once for every hierarchy). */
+static char *cg_mountpoint(const char *mi, const char *ctrls, bool v2)
 {
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	if (!f)
-		return NULL;
-	char *line = NULL, *found = NULL;
-	size_t cap = 0;
-	while (!found && getline(&line, &cap, f) > 0) {
+	char *found = NULL;
+	for (const char *p = mi; !found && p && *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		lj_autofree char *line = xstrndup(p, len);
+		p = nl ? nl + 1 : NULL;
 		char *sep = strstr(line, " - ");
 		if (!sep)
 			continue;
@@ -244,8 +245,6 @@ static char *cg_mountpoint(const char *ctrls, bool v2)
 		if (all)
 			found = xstrdup(mnt);
 	}
-	free(line);
-	fclose(f);
 	return found;
 }
 
@@ -255,7 +254,7 @@ static int join_init_cgroups(pid_t ipid, lj_err *e)
 {
 	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/cgroup", (int)ipid);
-	lj_autofree char *theirs = NULL, *ours = NULL;
+	lj_autofree char *theirs = NULL, *ours = NULL, *mi = NULL;
 	if (lj_read_file(path, &theirs, NULL, e) < 0 ||
 	    lj_read_file("/proc/self/cgroup", &ours, NULL, e) < 0)
 		return -1;
@@ -274,7 +273,9 @@ static int join_init_cgroups(pid_t ipid, lj_err *e)
 		bool v2 = !strcmp(id, "0") && !*ctrls;
 		if (!v2 && !*ctrls)
 			continue;
-		lj_autofree char *mnt = cg_mountpoint(ctrls, v2);
+		if (!mi && lj_read_file("/proc/self/mountinfo", &mi, NULL, NULL) < 0)
+			return 0; /* as before: no mount table, no hierarchy to join */
+		lj_autofree char *mnt = cg_mountpoint(mi, ctrls, v2);
 		if (!mnt)
 			continue;
 		lj_autofree char *procs = xasprintf("%s%s/cgroup.procs", mnt, cgpath);

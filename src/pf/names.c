@@ -292,6 +292,25 @@ static int prefix_of(const struct sockaddr *sa)
 	return bits;
 }
 
+/* One snapshot of the kernel's interfaces while held (a parse, a compile): a pf.conf host is
+ * first tried as an interface name, and re-reading every link and address per host made loading
+ * a large ruleset cost two netlink dumps per address. */
+static struct ifaddrs *if_snap;
+static int if_hold;
+
+void lj_pf_ifcache_hold(void)
+{
+	if_hold++;
+}
+
+void lj_pf_ifcache_release(void)
+{
+	if (--if_hold == 0 && if_snap) {
+		freeifaddrs(if_snap);
+		if_snap = NULL;
+	}
+}
+
 static bool kernel_if_exists(const char *name)
 {
 	return if_nametoindex(name) != 0;
@@ -349,8 +368,12 @@ int lj_pf_ifaddrs(const char *name, struct lj_pf_ifaddr **out, bool *exists)
 	}
 	const char *lname = self ? name : lj_pf_linux_ifname(name);
 	struct ifaddrs *ifa0 = NULL;
-	if (getifaddrs(&ifa0) < 0)
+	if (if_hold && if_snap)
+		ifa0 = if_snap;
+	else if (getifaddrs(&ifa0) < 0)
 		return 0;
+	else if (if_hold)
+		if_snap = ifa0;
 	for (struct ifaddrs *ifa = ifa0; ifa; ifa = ifa->ifa_next) {
 		if (!self && strcmp(ifa->ifa_name, lname) != 0)
 			continue;
@@ -374,8 +397,10 @@ int lj_pf_ifaddrs(const char *name, struct lj_pf_ifaddr **out, bool *exists)
 			ia.prefix = ia.af == AF_INET ? 32 : 128;
 		push_ifaddr(out, &n, &ia);
 	}
-	freeifaddrs(ifa0);
-	if (!*exists && !self)
+	if (ifa0 != if_snap)
+		freeifaddrs(ifa0);
+	/* the snapshot lists every link (AF_PACKET entries), so a miss there is final */
+	if (!*exists && !self && !if_hold)
 		*exists = kernel_if_exists(lname);
 	return n;
 }

@@ -74,9 +74,10 @@ struct cc {
 	const struct lj_pf_conf *c;
 	lj_buf *out;
 	lj_err *e;
-	int idx;       /* pf rule index in the saved text (for counters) */
-	bool brmark;   /* bridged frames carry their port in the packet mark */
-	lj_strv ports; /* interface names rules name; mark = LJ_PF_MARK | (index + 1) */
+	int idx;            /* pf rule index in the saved text (for counters) */
+	bool brmark;        /* bridged frames carry their port in the packet mark */
+	lj_strv ports;      /* interface names rules name; mark = LJ_PF_MARK | (index + 1) */
+	const char *lookup; /* a group's set lookup: ends the match, counters are per element */
 };
 
 #define LJ_PF_MARK 0x4c4a0000u /* "LJ": marks set by ljail's bridge chains */
@@ -375,9 +376,18 @@ static int emit_filter1(struct cc *cc, const struct lj_pf_rule *r, const char *i
 		for (int v = 0; v < 2 && variants[v]; v++) {
 			const char *x = variants[v];
 			const char *mm = lj_buf_str(&m);
-#define RULE(extra, fmt, ...)                                                                \
-	lj_buf_addf(cc->out, "add rule inet %s %s%s%s%s counter" fmt " comment \"pf:%d\"\n", \
-	            LJ_PF_NFT_TABLE, chain, mm, x, extra, __VA_ARGS__, cc->idx)
+#define RULE(extra, fmt, ...)                                                                    \
+	do {                                                                                     \
+		if (cc->lookup)                                                                  \
+			lj_buf_addf(cc->out, "add rule inet %s %s%s%s%s%s" fmt "\n",             \
+			            LJ_PF_NFT_TABLE, chain, mm, x, extra, cc->lookup,            \
+			            __VA_ARGS__);                                                \
+		else                                                                             \
+			lj_buf_addf(cc->out,                                                     \
+			            "add rule inet %s %s%s%s%s counter" fmt                      \
+			            " comment \"pf:%d\"\n",                                      \
+			            LJ_PF_NFT_TABLE, chain, mm, x, extra, __VA_ARGS__, cc->idx); \
+	} while (0)
 			if (r->action == LJ_PF_PASS || r->block == LJ_PF_B_DROP) {
 				RULE("", "%s", vd);
 				continue;
@@ -426,6 +436,79 @@ static int emit_filter(struct cc *cc, const struct lj_pf_rule *r, bool in, const
 		rc = emit_filter1(cc, r, v[i], chain);
 	free(v[0]);
 	free(v[1]);
+	return rc;
+}
+
+/* ---- groups: a list's expansion as one rule and a set ------------------------------------------
+ * `from { A, B } to port { P1, P2 }` expands into A×P rules that differ only in the source host and
+ * the destination port. Adjacent rules of that shape with the same everything else become one nft
+ * rule per chain and interface variant, whose last match is `ip saddr . tcp dport @mN`; the set
+ * has a counter per element, commented "pf:N" like the rule it stands for, so pfctl -v still
+ * shows each expanded rule's counts. A run of such rules has one verdict, so matching their union
+ * is what first-match over them did; loading costs a set element instead of a rule each. */
+#define GROUP_MAX 64
+
+static bool set_member(const struct lj_pf_rule *r)
+{
+	const struct lj_pf_addr *a = &r->src;
+	int host = r->af == AF_INET ? 32 : 128;
+	return r->kind == LJ_PF_K_FILTER && !r->log &&
+	       (r->action == LJ_PF_PASS || r->block == LJ_PF_B_DROP) &&
+	       (r->af == AF_INET || r->af == AF_INET6) &&
+	       (r->proto == IPPROTO_TCP || r->proto == IPPROTO_UDP) && a->type == LJ_PF_A_ADDR &&
+	       a->af == r->af && a->prefix == host && !a->neg && r->dport.op == LJ_PF_OP_EQ;
+}
+
+static bool same_addr(const struct lj_pf_addr *a, const struct lj_pf_addr *b)
+{
+	return a->type == b->type && a->af == b->af && a->prefix == b->prefix && a->neg == b->neg &&
+	       a->dynflags == b->dynflags && memcmp(a->a, b->a, 16) == 0 &&
+	       memcmp(a->b, b->b, 16) == 0 && strcmp(a->name, b->name) == 0;
+}
+
+/* b may join a's group: equal but for the source host and the destination port */
+static bool group_same(const struct lj_pf_rule *a, const struct lj_pf_rule *b)
+{
+	return set_member(b) && a->action == b->action && a->block == b->block &&
+	       a->quick == b->quick && a->dir == b->dir && a->af == b->af && a->proto == b->proto &&
+	       strcmp(a->ifname, b->ifname) == 0 && a->ifnot == b->ifnot &&
+	       same_addr(&a->dst, &b->dst) && a->sport.op == b->sport.op &&
+	       a->sport.p1 == b->sport.p1 && a->sport.p2 == b->sport.p2 && a->flags == b->flags &&
+	       a->flagset == b->flagset && a->icmp_type == b->icmp_type &&
+	       a->icmp_code == b->icmp_code && a->keep == b->keep;
+}
+
+static int emit_group(struct cc *cc, const int *g, int ng)
+{
+	const struct lj_pf_rule *rules = cc->c->rules, *r0 = &rules[g[0]];
+	bool v6 = r0->af == AF_INET6;
+	const char *l4 = r0->proto == IPPROTO_UDP ? "udp" : "tcp";
+	char set[32];
+	snprintf(set, sizeof(set), "m%d", g[0]);
+	lj_buf_addf(cc->out,
+	            "add set inet %s %s { type %s . inet_service; counter; }\n"
+	            "add element inet %s %s { ",
+	            LJ_PF_NFT_TABLE, set, v6 ? "ipv6_addr" : "ipv4_addr", LJ_PF_NFT_TABLE, set);
+	for (int k = 0; k < ng; k++) {
+		char a[INET6_ADDRSTRLEN];
+		inet_ntop(r0->af, rules[g[k]].src.a, a, sizeof(a));
+		lj_buf_addf(cc->out, "%s%s . %u comment \"pf:%d\"", k ? ", " : "", a,
+		            rules[g[k]].dport.p1, g[k]);
+	}
+	lj_buf_adds(cc->out, " }\n");
+	char *lookup = xasprintf(" %s saddr . %s dport @%s", v6 ? "ip6" : "ip", l4, set);
+	struct lj_pf_rule r = *r0;
+	memset(&r.src, 0, sizeof(r.src));
+	memset(&r.dport, 0, sizeof(r.dport));
+	cc->lookup = lookup;
+	cc->idx = g[0];
+	int rc = 0;
+	if (r.dir != LJ_PF_OUT)
+		rc = emit_filter(cc, &r, true, "r_in");
+	if (rc == 0 && r.dir != LJ_PF_IN)
+		rc = emit_filter(cc, &r, false, "r_out");
+	cc->lookup = NULL;
+	free(lookup);
 	return rc;
 }
 
@@ -677,12 +760,36 @@ static int compile(const struct lj_pf_conf *c, const struct lj_pf_kernel *k, boo
 	int first = 0;
 	while (first < c->nrules && c->rules[first].kind != LJ_PF_K_FILTER)
 		first++;
+	int nf = c->nrules - first;
 	for (int pass = 0; pass < 2; pass++) {
-		for (int k = 0; k < c->nrules - first; k++) {
+		for (int k = 0; k < nf;) {
 			int i = pass == 0 ? first + k : c->nrules - 1 - k;
 			const struct lj_pf_rule *r = &c->rules[i];
-			if (r->quick != (pass == 0))
+			if (r->quick != (pass == 0)) {
+				k++;
 				continue;
+			}
+			/* the run of rules that can share one set (no key twice: a set holds it
+			 * once) */
+			int g[GROUP_MAX], ng = 1;
+			g[0] = i;
+			while (set_member(r) && ng < GROUP_MAX && k + ng < nf) {
+				int i2 = pass == 0 ? first + k + ng : c->nrules - 1 - k - ng;
+				const struct lj_pf_rule *r2 = &c->rules[i2];
+				bool dup = false;
+				for (int q = 0; q < ng && !dup; q++)
+					dup = c->rules[g[q]].dport.p1 == r2->dport.p1 &&
+					      memcmp(c->rules[g[q]].src.a, r2->src.a, 16) == 0;
+				if (dup || !group_same(r, r2))
+					break;
+				g[ng++] = i2;
+			}
+			k += ng;
+			if (ng > 1) {
+				if (emit_group(&cc, g, ng) < 0)
+					goto out;
+				continue;
+			}
 			cc.idx = i;
 			if (r->dir != LJ_PF_OUT && emit_filter(&cc, r, true, "r_in") < 0)
 				goto out;
@@ -698,7 +805,10 @@ out:
 
 int lj_pf_compile(const struct lj_pf_conf *c, const struct lj_pf_kernel *k, lj_buf *out, lj_err *e)
 {
-	return compile(c, k, true, out, e);
+	lj_pf_ifcache_hold();
+	int rc = compile(c, k, true, out, e);
+	lj_pf_ifcache_release();
+	return rc;
 }
 
 /* ---- state beside the table ----------------------------------------------------------------- */
@@ -823,7 +933,10 @@ int lj_pf_load(const struct lj_pf_conf *c, lj_err *e)
 	lj_pf_probe(&k);
 	bool enabled = lj_pf_is_enabled();
 	lj_buf script = {0};
-	if (compile(c, &k, enabled, &script, e) < 0) {
+	lj_pf_ifcache_hold();
+	int crc = compile(c, &k, enabled, &script, e);
+	lj_pf_ifcache_release();
+	if (crc < 0) {
 		lj_buf_free(&script);
 		return -1;
 	}
@@ -1007,7 +1120,7 @@ struct counter {
 	unsigned long long packets, bytes;
 };
 
-/* Sum the counters of every nft rule carrying comment "pf:N". */
+/* Sum the counters of every nft rule (and set element) carrying comment "pf:N". */
 static struct counter *read_counters(int n)
 {
 	struct counter *cs = xcalloc((size_t)n + 1, sizeof(*cs));
@@ -1015,16 +1128,19 @@ static struct counter *read_counters(int n)
 	if (lj_pf_nft_run("list table inet " LJ_PF_NFT_TABLE, false, &out, NULL) == 0) {
 		char *save = NULL;
 		for (char *l = strtok_r(out.s, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-			char *c = strstr(l, "comment \"pf:");
-			char *k = strstr(l, "counter packets ");
-			if (!c || !k)
-				continue;
-			int i = atoi(c + 12);
-			unsigned long long p = 0, b = 0;
-			if (sscanf(k, "counter packets %llu bytes %llu", &p, &b) == 2 && i >= 0 &&
-			    i < n) {
-				cs[i].packets += p;
-				cs[i].bytes += b;
+			/* rules, and set elements of grouped rules (several may share a line) */
+			for (char *k = strstr(l, "counter packets "); k;
+			     k = strstr(k + 1, "counter packets ")) {
+				char *c = strstr(k, "comment \"pf:");
+				if (!c)
+					break;
+				int i = atoi(c + 12);
+				unsigned long long p = 0, b = 0;
+				if (sscanf(k, "counter packets %llu bytes %llu", &p, &b) == 2 &&
+				    i >= 0 && i < n) {
+					cs[i].packets += p;
+					cs[i].bytes += b;
+				}
 			}
 		}
 	}

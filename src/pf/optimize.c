@@ -138,29 +138,120 @@ static void normalise_any(struct lj_pf_rule *r)
 	}
 }
 
-/* Pass 1: drop rules that another rule of the superblock covers. */
+/* A rule matching one host source and one destination port. Two such rules can only cover each
+ * other when both fields are equal: exclude_supersets widens only wildcards and shorter prefixes.
+ * Pass 1 uses this to skip pairs that cannot match, which keeps it near linear for the long
+ * expanded lists of a large ruleset while doing exactly FreeBSD's pairwise walk otherwise. */
+static bool tame(const struct lj_pf_rule *r)
+{
+	const struct lj_pf_addr *a = &r->src;
+	return r->dport.op != LJ_PF_OP_NONE && a->type == LJ_PF_A_ADDR &&
+	       ((a->af == AF_INET && a->prefix == 32) || (a->af == AF_INET6 && a->prefix == 128));
+}
+
+static int tame_cmp(const void *x, const void *y, void *arg)
+{
+	const struct lj_pf_rule *R = ((void **)arg)[0];
+	const int *ids = ((void **)arg)[1];
+	int i = *(const int *)x, j = *(const int *)y;
+	const struct lj_pf_rule *a = &R[ids[i]], *b = &R[ids[j]];
+	const struct lj_pf_port *pa = &a->dport, *pb = &b->dport;
+	if (pa->op != pb->op)
+		return pa->op < pb->op ? -1 : 1;
+	if (pa->p1 != pb->p1)
+		return pa->p1 < pb->p1 ? -1 : 1;
+	if (pa->p2 != pb->p2)
+		return pa->p2 < pb->p2 ? -1 : 1;
+	const struct lj_pf_addr *sa = &a->src, *sb = &b->src;
+	if (sa->af != sb->af)
+		return sa->af < sb->af ? -1 : 1;
+	if (sa->neg != sb->neg)
+		return sa->neg ? 1 : -1;
+	if (sa->dynflags != sb->dynflags)
+		return sa->dynflags < sb->dynflags ? -1 : 1;
+	int c = memcmp(sa->a, sb->a, 16);
+	if (!c)
+		c = memcmp(sa->b, sb->b, 16);
+	if (!c)
+		c = strcmp(sa->name, sb->name);
+	if (c)
+		return c;
+	return i < j ? -1 : i > j;
+}
+
+static bool same_key(const struct lj_pf_rule *a, const struct lj_pf_rule *b)
+{
+	return port_eq(&a->dport, &b->dport) && addr_eq(&a->src, &b->src, true);
+}
+
+/* Pass 1: drop rules that another rule of the superblock covers (FreeBSD's order: each rule
+ * against every later one; the later one goes when the first covers it, else the first goes when
+ * the later covers it). */
 static void remove_identical(const struct lj_pf_rule *R, int *ids, int *n)
 {
-	for (int i = 0; i < *n; i++) {
-		for (int j = i + 1; j < *n; j++) {
+	int N = *n;
+	bool *gone = xcalloc((size_t)N, sizeof(bool));
+	int *ord = xmalloc(sizeof(int) * (size_t)N), nord = 0;
+	int *nextsame = xmalloc(sizeof(int) * (size_t)N),
+	    *nextwild = xmalloc(sizeof(int) * (size_t)N);
+	for (int p = 0; p < N; p++) {
+		nextsame[p] = -1;
+		if (tame(&R[ids[p]]))
+			ord[nord++] = p;
+	}
+	const void *arg[2] = {R, ids};
+	qsort_r(ord, (size_t)nord, sizeof(int), tame_cmp, arg);
+	for (int k = 0; k + 1 < nord; k++)
+		if (same_key(&R[ids[ord[k]]], &R[ids[ord[k + 1]]]))
+			nextsame[ord[k]] = ord[k + 1];
+	for (int p = N - 1, nw = -1; p >= 0; p--) {
+		nextwild[p] = nw;
+		if (!tame(&R[ids[p]]))
+			nw = p;
+	}
+	for (int i = 0; i < N; i++) {
+		if (gone[i])
+			continue;
+		bool wild = !tame(&R[ids[i]]);
+		int s = nextsame[i], w = nextwild[i];
+		for (int j = i + 1;; j++) {
+			if (!wild) { /* the next later rule of the same key or a wild one */
+				if (s < 0 && w < 0)
+					break;
+				if (w < 0 || (s >= 0 && s < w)) {
+					j = s;
+					s = nextsame[s];
+				} else {
+					j = w;
+					w = nextwild[w];
+				}
+			} else if (j >= N)
+				break;
+			if (gone[j])
+				continue;
 			struct lj_pf_rule a = R[ids[i]], b = R[ids[j]];
 			normalise_any(&a);
 			normalise_any(&b);
 			struct lj_pf_rule a2 = a, b2 = b;
 			exclude_supersets(&a, &b);
 			exclude_supersets(&b2, &a2);
-			if (rule_eq(&a, &b)) {
-				memmove(&ids[j], &ids[j + 1], sizeof(int) * (size_t)(*n - j - 1));
-				(*n)--;
-				j--;
-			} else if (rule_eq(&a2, &b2)) {
-				memmove(&ids[i], &ids[i + 1], sizeof(int) * (size_t)(*n - i - 1));
-				(*n)--;
-				i--;
+			if (rule_eq(&a, &b))
+				gone[j] = true;
+			else if (rule_eq(&a2, &b2)) {
+				gone[i] = true;
 				break;
 			}
 		}
 	}
+	int m = 0;
+	for (int p = 0; p < N; p++)
+		if (!gone[p])
+			ids[m++] = ids[p];
+	*n = m;
+	free(gone);
+	free(ord);
+	free(nextsame);
+	free(nextwild);
 }
 
 /* ---- pass 3: reorder for skip steps ------------------------------------------------------------
@@ -221,20 +312,120 @@ static int skip_cmp(int field, const struct lj_pf_rule *a, const struct lj_pf_ru
 	}
 }
 
+/* The value skip_cmp compares, as bytes: two rules share a skip list exactly when neither is a
+ * wildcard for the field and their keys are equal. Lets reorder find a rule's list by sorting
+ * instead of comparing it with every list made so far. */
+struct skkey {
+	int type, neg, af, prefix, dynflags, op;
+	unsigned p1, p2;
+	uint8_t a[16];
+	char name[64];
+};
+
+static bool skip_key(int field, const struct lj_pf_rule *r, struct skkey *k)
+{
+	memset(k, 0, sizeof(*k));
+	if (skip_cmp(field, r, r))
+		return false; /* a wildcard never shares a list */
+	const struct lj_pf_addr *a = NULL;
+	const struct lj_pf_port *p = NULL;
+	switch (field) {
+	case SK_IFP:
+		snprintf(k->name, sizeof(k->name), "%s", r->ifname);
+		k->neg = r->ifnot;
+		return true;
+	case SK_DIR:
+		k->op = r->dir;
+		return true;
+	case SK_AF:
+		k->af = r->af;
+		return true;
+	case SK_PROTO:
+		k->op = r->proto;
+		return true;
+	case SK_SADDR:
+		a = &r->src;
+		break;
+	case SK_DADDR:
+		a = &r->dst;
+		break;
+	case SK_SPORT:
+		p = &r->sport;
+		break;
+	default:
+		p = &r->dport;
+	}
+	if (p) {
+		k->op = p->op;
+		k->p1 = p->p1;
+		k->p2 = p->p2;
+		return true;
+	}
+	k->type = a->type;
+	k->neg = a->neg;
+	switch (a->type) {
+	case LJ_PF_A_ADDR:
+		k->af = a->af;
+		k->prefix = a->prefix;
+		memcpy(k->a, a->a, 16);
+		break;
+	case LJ_PF_A_DYN:
+		k->dynflags = a->dynflags;
+		k->prefix = a->prefix;
+		/* fall through */
+	case LJ_PF_A_TABLE:
+		snprintf(k->name, sizeof(k->name), "%s", a->name);
+		break;
+	}
+	return true;
+}
+
+struct kent {
+	struct skkey key;
+	int k;
+};
+
+static int kent_cmp(const void *x, const void *y)
+{
+	const struct kent *a = x, *b = y;
+	int c = memcmp(&a->key, &b->key, sizeof(a->key));
+	return c ? c : (a->k > b->k) - (a->k < b->k);
+}
+
 struct sklist {
 	int *r; /* member rules, in order */
 	int nr;
 	int count;
+	int pos; /* index in its field's list, -1 once taken out */
 };
 
 struct field {
-	struct sklist **l; /* ordered, as FreeBSD's TAILQ of skip lists */
+	struct sklist **l; /* ordered, as FreeBSD's TAILQ of skip lists (l[0] the head) */
 	int n;
+	struct sklist **mem;   /* l points into it: taking the head out moves l */
+	struct sklist **owner; /* per input index: the list holding that rule (NULL once removed) */
 };
 
-static void field_remove_at(struct field *f, int pos)
+/* A list's place in its field (pos counts from mem, so taking the head out costs nothing). */
+static int field_index(const struct field *f, const struct sklist *l)
 {
-	memmove(&f->l[pos], &f->l[pos + 1], sizeof(*f->l) * (size_t)(f->n - pos - 1));
+	return l->pos - (int)(f->l - f->mem);
+}
+
+static void field_swap(struct field *f, int p, int q)
+{
+	struct sklist *t = f->l[p];
+	int base = (int)(f->l - f->mem);
+	f->l[p] = f->l[q];
+	f->l[q] = t;
+	f->l[p]->pos = base + p;
+	f->l[q]->pos = base + q;
+}
+
+static void field_remove_head(struct field *f)
+{
+	f->l[0]->pos = -1;
+	f->l++;
 	f->n--;
 }
 
@@ -256,23 +447,57 @@ static bool list_has(const struct sklist *l, int id)
 	return false;
 }
 
-static void remove_from_skipsteps(struct field *f, int id, const struct sklist *active)
+/* in[] sorted by rule id, to find a rule's input index (ids repeat only in odd inputs, which
+ * take the plain scan). */
+struct idk {
+	int id, k;
+};
+
+static int idk_cmp(const void *x, const void *y)
+{
+	const struct idk *a = x, *b = y;
+	return a->id != b->id ? (a->id > b->id) - (a->id < b->id) : (a->k > b->k) - (a->k < b->k);
+}
+
+static int input_index(const struct idk *by, int n, int id)
+{
+	int lo = 0, hi = n - 1;
+	while (lo <= hi) {
+		int mid = (lo + hi) / 2;
+		if (by[mid].id == id)
+			return by[mid].k;
+		if (by[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return -1;
+}
+
+static void remove_from_skipsteps(struct field *f, int id, const struct sklist *active, int k)
 {
 	for (int i = 0; i < SK_COUNT; i++) {
 		if (!f[i].n || f[i].l[0] == active || f[i].l[0]->count <= 1)
 			continue;
-		for (int pos = 0; pos < f[i].n; pos++) {
-			struct sklist *sk = f[i].l[pos];
-			if (!list_has(sk, id))
-				continue;
-			list_remove_rule(sk, id);
-			sk->count--;
-			while (pos + 1 < f[i].n && f[i].l[pos + 1]->count > sk->count) {
-				f[i].l[pos] = f[i].l[pos + 1];
-				f[i].l[pos + 1] = sk;
-				pos++;
-			}
-			break;
+		int pos = -1;
+		if (k >= 0) { /* the one list that holds it, if still in the field */
+			struct sklist *o = f[i].owner[k];
+			if (o && o->pos >= 0 && list_has(o, id))
+				pos = field_index(&f[i], o);
+		} else
+			for (int q = 0; q < f[i].n && pos < 0; q++)
+				if (list_has(f[i].l[q], id))
+					pos = q;
+		if (pos < 0)
+			continue;
+		struct sklist *sk = f[i].l[pos];
+		list_remove_rule(sk, id);
+		if (k >= 0)
+			f[i].owner[k] = NULL;
+		sk->count--;
+		while (pos + 1 < f[i].n && f[i].l[pos + 1]->count > sk->count) {
+			field_swap(&f[i], pos, pos + 1);
+			pos++;
 		}
 	}
 }
@@ -286,25 +511,56 @@ static void push(int **v, int *n, int id)
 static void reorder(const struct lj_pf_rule *R, const int *in, int n, int **out, int *nout)
 {
 	struct field f[SK_COUNT] = {{0}};
-	for (int i = 0; i < SK_COUNT; i++)
+	struct kent *ke = xmalloc(sizeof(*ke) * (size_t)n);
+	struct sklist **cls = xmalloc(sizeof(*cls) * (size_t)n);
+	for (int i = 0; i < SK_COUNT; i++) {
+		f[i].owner = xcalloc((size_t)n, sizeof(*f[i].owner));
+		/* equal keys share the list of their first rule */
+		int nk = 0;
+		for (int k = 0; k < n; k++) {
+			cls[k] = NULL;
+			if (skip_key(i, &R[in[k]], &ke[nk].key))
+				ke[nk++].k = k;
+		}
+		qsort(ke, (size_t)nk, sizeof(*ke), kent_cmp);
+		int *first = xmalloc(sizeof(int) * (size_t)n);
+		for (int k = 0; k < n; k++)
+			first[k] = k;
+		for (int q = 1; q < nk; q++)
+			if (memcmp(&ke[q].key, &ke[q - 1].key, sizeof(ke[q].key)) == 0)
+				first[ke[q].k] = first[ke[q - 1].k];
 		for (int k = 0; k < n; k++) {
 			int id = in[k], pos;
-			for (pos = 0; pos < f[i].n; pos++)
-				if (skip_cmp(i, &R[id], &R[f[i].l[pos]->r[0]]) == 0)
-					break;
-			if (pos == f[i].n) {
-				f[i].l = xrealloc(f[i].l, sizeof(*f[i].l) * (size_t)(f[i].n + 1));
-				f[i].l[f[i].n++] = xcalloc(1, sizeof(struct sklist));
+			struct sklist *l = cls[first[k]];
+			if (!l) {
+				f[i].mem = xrealloc(f[i].mem,
+				                    sizeof(*f[i].mem) * (size_t)(f[i].n + 1));
+				f[i].l = f[i].mem;
+				l = xcalloc(1, sizeof(struct sklist));
+				l->pos = f[i].n;
+				f[i].l[f[i].n++] = l;
+				cls[first[k]] = l;
 			}
-			struct sklist *l = f[i].l[pos];
+			f[i].owner[k] = l;
+			pos = field_index(&f[i], l);
 			push(&l->r, &l->nr, id);
 			l->count++;
 			while (pos > 0 && f[i].l[pos - 1]->count < l->count) {
-				f[i].l[pos] = f[i].l[pos - 1];
-				f[i].l[pos - 1] = l;
+				field_swap(&f[i], pos, pos - 1);
 				pos--;
 			}
 		}
+		free(first);
+	}
+	free(ke);
+	free(cls);
+	struct idk *by = xmalloc(sizeof(*by) * (size_t)n);
+	for (int k = 0; k < n; k++)
+		by[k] = (struct idk){in[k], k};
+	qsort(by, (size_t)n, sizeof(*by), idk_cmp);
+	bool dups = false;
+	for (int k = 1; k < n; k++)
+		dups |= by[k].id == by[k - 1].id;
 	int largest = 0;
 	for (int i = 0; i < SK_COUNT; i++) {
 		struct sklist *l = f[i].l[0];
@@ -336,7 +592,7 @@ static void reorder(const struct lj_pf_rule *R, const int *in, int n, int **out,
 			break;
 		}
 		struct sklist *l = f[best].l[0];
-		field_remove_at(&f[best], 0);
+		field_remove_head(&f[best]);
 		bool split = l->count > 2;
 		int *nb = NULL, nnb = 0;
 		while (l->nr) {
@@ -353,10 +609,8 @@ static void reorder(const struct lj_pf_rule *R, const int *in, int n, int **out,
 				push(&nb, &nnb, id);
 			else
 				push(&fin, &nfin, id);
-			remove_from_skipsteps(f, id, l);
+			remove_from_skipsteps(f, id, l, dups ? -1 : input_index(by, n, id));
 		}
-		free(l->r);
-		free(l);
 		if (split) {
 			/* the split-off block goes before this one, refined on its own */
 			int *sub = NULL, nsub = 0;
@@ -372,12 +626,15 @@ done:
 		push(out, nout, fin[k]);
 	free(fin);
 	free(head);
+	free(by);
 	for (int i = 0; i < SK_COUNT; i++) {
-		for (int j = 0; j < f[i].n; j++) {
-			free(f[i].l[j]->r);
-			free(f[i].l[j]);
+		int total = (int)(f[i].l - f[i].mem) + f[i].n;
+		for (int j = 0; j < total; j++) {
+			free(f[i].mem[j]->r);
+			free(f[i].mem[j]);
 		}
-		free(f[i].l);
+		free(f[i].mem);
+		free(f[i].owner);
 	}
 }
 

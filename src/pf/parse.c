@@ -2002,8 +2002,8 @@ static int parse_all(struct parser *p)
 	return p->c->nerrors ? -1 : 0;
 }
 
-int lj_pf_parse_buffer(const char *name, const char *text, const struct lj_pf_parse_opts *o,
-                       struct lj_pf_conf *conf)
+static int parse_buffer(const char *name, const char *text, const struct lj_pf_parse_opts *o,
+                        struct lj_pf_conf *conf)
 {
 	static const struct lj_pf_parse_opts defaults = {0};
 	memset(conf, 0, sizeof(*conf));
@@ -2027,6 +2027,15 @@ int lj_pf_parse_buffer(const char *name, const char *text, const struct lj_pf_pa
 	free(p.lx.macros);
 	free(p.lx.last_name);
 	lj_pf_lex_free(&p.lx);
+	return rc;
+}
+
+int lj_pf_parse_buffer(const char *name, const char *text, const struct lj_pf_parse_opts *o,
+                       struct lj_pf_conf *conf)
+{
+	lj_pf_ifcache_hold();
+	int rc = parse_buffer(name, text, o, conf);
+	lj_pf_ifcache_release();
 	return rc;
 }
 

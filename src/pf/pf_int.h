@@ -25,3 +25,8 @@ int lj_pf_read_table_file(const char *path, struct lj_pf_addr **out, int *n, lj_
 /* Expand a table entry text (address, CIDR, interface, hostname) into addresses. */
 int lj_pf_table_entry(const char *s, struct lj_pf_addr **out, int *n, lj_err *e);
 void lj_pf_table_entry_print(lj_buf *b, const struct lj_pf_addr *a);
+
+/* Hold one snapshot of the kernel's interface addresses for lj_pf_ifaddrs until the matching
+ * release (nested holds share it). */
+void lj_pf_ifcache_hold(void);
+void lj_pf_ifcache_release(void);
