@@ -12,7 +12,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroup/cgroup.h"
 #include "isolate/isolate.h"
+#include "jail/jail.h"
 #include "registry/registry.h"
 
 static const char *prog = "jexec";
@@ -67,6 +69,7 @@ int main(int argc, char **argv)
 	lj_err e = {0};
 	struct lj_registry reg = {0};
 	struct lj_record rec = {0};
+	lj_reg_on_dead(lj_jail_reap); /* a jail whose init died is cleaned up, not entered */
 	if (lj_reg_open(&reg, &e) < 0 || lj_reg_find(&reg, argv[0], &rec, &e) < 0)
 		fail(&e);
 	lj_reg_close(&reg);
@@ -86,6 +89,10 @@ int main(int argc, char **argv)
 	x.login_dir = lflag && !dir;
 	x.follow_init_cgroups = true;
 
+	/* The jail's per-process rctl rules (openfiles:deny=N/process ...) become our rlimits
+	 * before the spawn, so the command and all it forks start with them. */
+	if (lj_rctl_enter_jail(rec.name, 0, &e) < 0)
+		fail(&e);
 	pid_t pid = lj_isolate_spawn(pidfd, &pol, &x, NULL, &e);
 	if (pid < 0) {
 		if (e.errnum == ESRCH && lj_startswith(e.msg, "jail_attach"))
