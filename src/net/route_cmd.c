@@ -122,10 +122,10 @@ int lj_route_parse(const char *prog, int argc, char **argv, struct route_req *r)
 		if (w[0] == '-' && w[1]) {
 			const char *k = w + 1;
 			const char *needs = NULL;
-			if (!strcmp(k, "net"))
-				r->net = true;
+			if (!strcmp(k, "net")) /* -net and -host: the last one given wins */
+				r->net = true, r->host = false;
 			else if (!strcmp(k, "host"))
-				r->host = true;
+				r->host = true, r->net = false;
 			else if (!strcmp(k, "interface") || !strcmp(k, "iface"))
 				r->iface = true;
 			else if (!strcmp(k, "inet") || !strcmp(k, "4"))
