@@ -15,7 +15,10 @@ struct plan {
 	const struct lj_jail_request *req;
 	struct jx *j;
 	size_t n, cap;
-	struct jc_conf made; /* jails synthesized from registry records (not in any config) */
+	/* jails synthesized from registry records (not in any config), one allocation each: the
+	 * jx entries point into them, so they must never move */
+	struct jc_conf **made;
+	size_t nmade;
 	struct lj_registry reg;
 };
 
@@ -65,6 +68,7 @@ static struct jx *add_jx(struct plan *p, struct jc_jail *cj, const char *msgname
 	j->msgname = msgname;
 	j->jid = -1;
 	j->pidfd = -1;
+	j->launchfd = -1;
 	return j;
 }
 
@@ -98,9 +102,12 @@ static void find_running(struct plan *p, struct jx *j)
 /* A jail that runs but has no config block: its parameters come from its record. */
 static struct jc_jail *jail_from_record(struct plan *p, const struct lj_record *rec)
 {
-	p->made.jails = xrealloc(p->made.jails, (p->made.njails + 1) * sizeof *p->made.jails);
-	struct jc_jail *cj = &p->made.jails[p->made.njails++];
-	memset(cj, 0, sizeof *cj);
+	struct jc_conf *one = xcalloc(1, sizeof *one);
+	one->jails = xcalloc(1, sizeof *one->jails);
+	one->njails = 1;
+	p->made = xrealloc(p->made, (p->nmade + 1) * sizeof *p->made);
+	p->made[p->nmade++] = one;
+	struct jc_jail *cj = &one->jails[0];
 	cj->name = xstrdup(rec->name);
 	jc_set(cj, "name", rec->name, true);
 	for (size_t i = 0; i < rec->params.n; i++) {
@@ -425,6 +432,8 @@ static void free_jx(struct jx *j)
 {
 	if (j->pidfd >= 0)
 		close(j->pidfd);
+	if (j->launchfd >= 0)
+		close(j->launchfd);
 	if (j->cg)
 		lj_cg_free(j->cg);
 	if (j->have_rec)
@@ -592,7 +601,11 @@ int lj_jail_run(const struct lj_jail_request *req)
 	for (size_t i = 0; i < p.n; i++)
 		free_jx(&p.j[i]);
 	free(p.j);
-	jc_free(&p.made);
+	for (size_t i = 0; i < p.nmade; i++) {
+		jc_free(p.made[i]);
+		free(p.made[i]);
+	}
+	free(p.made);
 	lj_reg_close(&p.reg);
 	return status;
 }
