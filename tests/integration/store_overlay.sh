@@ -399,13 +399,18 @@ containers/database"
 # overlay only: a rollback copies, so a full disk must leave the dataset as it was
 case_rollback_full_disk() {
 	mkdir "$T/small"
-	mount -t tmpfs -o size=14m tmpfs "$T/small"
+	mount -t tmpfs -o size=64m tmpfs "$T/small"
 	t_defer umount -l "$T/small"
 	export LJAIL_POOL=$T/small/pool
 	t_run 0 jailctl bootstrap templates/base --busybox
 	t_run 0 jailctl snapshot templates/base@1
 	rm "$(P templates/base)/etc/passwd"
 	echo after >"$(P templates/base)/etc/motd"
+	# leave room for half a copy of the template, whatever size the template has
+	local size free
+	size=$(du -sk "$(P templates/base)" | cut -f1)
+	free=$(df -k --output=avail "$T/small" | tail -n1)
+	fallocate -l "$((free - size / 2))K" "$T/small/filler"
 	t_run 1 jailctl rollback templates/base@1
 	t_match "$T_ERR" "^cannot rollback to 'templates/base@1': .*No space left on device" "message"
 	[ ! -e "$(P templates/base)/etc/passwd" ] && [ -f "$(P templates/base)/etc/motd" ] ||
