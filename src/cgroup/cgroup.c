@@ -190,22 +190,10 @@ static bool is_cpuset_v1(const char *mnt)
 	return H.mnt[LJ_CG_CPUSET] && !H.v2[LJ_CG_CPUSET] && strcmp(mnt, H.mnt[LJ_CG_CPUSET]) == 0;
 }
 
-/* One write per value, as cgroupfs wants it. O_TRUNC is a no-op there and lets the unit tests
- * stand plain files in for cgroupfs. */
+/* One write per value, as cgroupfs wants it. */
 static int cg_write(const char *path, const char *s, lj_err *e)
 {
-	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
-	if (fd < 0)
-		return lj_error(e, errno, "%s", path);
-	size_t len = strlen(s);
-	ssize_t n = write(fd, s, len);
-	int saved = errno;
-	close(fd);
-	if (n < 0)
-		return lj_error(e, saved, "write %s to %s", s, path);
-	if ((size_t)n != len)
-		return lj_errorx(e, "short write to %s", path);
-	return 0;
+	return lj_write_str(path, s, e);
 }
 
 static char *read_trim(const char *path)

@@ -437,6 +437,8 @@ struct store {
 	int lockfd;
 	struct entry *v;
 	size_t n;
+	char *saved; /* the file's text as read (NULL: no file): unchanged rules are not rewritten
+	              */
 };
 
 static const char *rundir(void)
@@ -460,6 +462,8 @@ static void store_close(struct store *s)
 	if (s->lockfd >= 0)
 		close(s->lockfd);
 	free(s->path);
+	free(s->saved);
+	s->saved = NULL;
 }
 
 static bool process_gone(const struct lj_rctl_rule *r)
@@ -490,6 +494,7 @@ static int store_open(struct store *s, lj_err *e)
 		store_close(s);
 		return -1;
 	}
+	s->saved = xstrdup(text);
 	char *save = NULL;
 	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		bool conf = false;
@@ -521,7 +526,14 @@ static int store_save(struct store *s, lj_err *e)
 		lj_autofree char *t = lj_rctl_format(&s->v[i].r, false);
 		lj_buf_addf(&b, "%s%s\n", t, s->v[i].from_conf ? "\tconf" : "");
 	}
+	/* most jails have no rules: skip the fsync'd rewrite when nothing changed */
+	if (strcmp(s->saved ? s->saved : "", b.s ? b.s : "") == 0) {
+		lj_buf_free(&b);
+		return 0;
+	}
 	int r = lj_write_file_atomic(s->path, b.s ? b.s : "", b.len, 0644, e);
+	free(s->saved);
+	s->saved = r == 0 ? xstrdup(b.s ? b.s : "") : NULL;
 	lj_buf_free(&b);
 	return r;
 }

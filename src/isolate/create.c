@@ -582,7 +582,7 @@ static bool jail_empty(int countfd)
 	return empty;
 }
 
-static _Noreturn void init_main(bool persist, int countfd, bool nested)
+static _Noreturn void init_main(bool persist, int countfd, bool nested, int lsock, pid_t lpid)
 {
 	sigset_t all;
 	sigfillset(&all);
@@ -594,14 +594,24 @@ static _Noreturn void init_main(bool persist, int countfd, bool nested)
 	int sfd = signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sfd < 0)
 		_exit(1);
-	/* Keep only the two fds the loop needs. */
-	int lo = countfd >= 0 && countfd < sfd ? countfd : sfd;
-	int hi = countfd > sfd ? countfd : sfd;
-	if (lo > 3)
-		syscall(SYS_close_range, 3, (unsigned)lo - 1, 0);
-	if (hi > lo + 1)
-		syscall(SYS_close_range, (unsigned)lo + 1, (unsigned)hi - 1, 0);
-	syscall(SYS_close_range, (unsigned)hi + 1, ~0U, 0);
+	/* Keep only the fds the loop needs (signals, the count view, the launcher's socket). */
+	int keep[3] = {sfd, countfd, lsock};
+	for (int a = 0; a < 3; a++) /* sort, -1 first */
+		for (int b = a + 1; b < 3; b++)
+			if (keep[b] < keep[a]) {
+				int t = keep[a];
+				keep[a] = keep[b];
+				keep[b] = t;
+			}
+	int from = 3;
+	for (int a = 0; a < 3; a++) {
+		if (keep[a] < from)
+			continue;
+		if (keep[a] > from)
+			syscall(SYS_close_range, (unsigned)from, (unsigned)keep[a] - 1, 0);
+		from = keep[a] + 1;
+	}
+	syscall(SYS_close_range, (unsigned)from, ~0U, 0);
 	/* stdin/out/err: /dev/null of the jail, or simply closed */
 	int nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	for (int fd = 0; fd < 3; fd++) {
@@ -621,8 +631,14 @@ static _Noreturn void init_main(bool persist, int countfd, bool nested)
 	setsid();
 
 	for (;;) {
-		while (waitpid(-1, NULL, WNOHANG) > 0)
-			;
+		pid_t w;
+		int st;
+		while ((w = waitpid(-1, &st, WNOHANG)) > 0)
+			if (w == lpid && lsock >= 0) {
+				lj_iso_send(lsock, LJ_ISO_MSG_STATUS, st, NULL);
+				close(lsock);
+				lsock = -1;
+			}
 		if (!persist && jail_empty(countfd))
 			_exit(0);
 		struct pollfd p = {.fd = sfd, .events = POLLIN};
@@ -665,10 +681,26 @@ static _Noreturn void child_main(const struct lj_iso_spec *s, int sock, bool uns
 	}
 	if (child_setup(s, &countfd, &e) < 0)
 		goto fail;
+	pid_t l = -1;
+	if (s->launcher) {
+		/* it inherits every namespace, cgroup, bound and filter of the init, and the socket
+		 */
+		l = fork();
+		if (l == 0) {
+			if (countfd >= 0)
+				close(countfd);
+			lj_iso_launcher_main(sock, lj_isolate_caps(&s->policy));
+		}
+		if (l < 0) {
+			lj_error(&e, errno, "fork the launcher");
+			goto fail;
+		}
+	}
 	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
 	lj_iso_send(sock, LJ_ISO_MSG_READY, 0, NULL);
-	close(sock);
-	init_main(s->persist, countfd, nested);
+	if (l < 0)
+		close(sock);
+	init_main(s->persist, countfd, nested, l > 0 ? sock : -1, l);
 fail:
 	lj_iso_send(sock, LJ_ISO_MSG_ERR, 0, &e);
 	_exit(1);
@@ -789,15 +821,17 @@ int lj_isolate_create(const struct lj_iso_spec *spec, struct lj_iso_proc *proc, 
 		}
 		goto fail;
 	}
-	close(sp[0]);
 	uint64_t start;
-	if (read_start_time(pid, &start, e) < 0) {
-		sp[0] = -1;
+	if (read_start_time(pid, &start, e) < 0)
 		goto fail;
-	}
 	proc->pid = pid;
 	proc->pidfd = pidfd;
 	proc->start = start;
+	proc->launchfd = -1;
+	if (spec->launcher)
+		proc->launchfd = sp[0];
+	else
+		close(sp[0]);
 	return 0;
 fail:
 	if (sp[0] >= 0)

@@ -18,6 +18,8 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "isolate/isolate.h"
@@ -319,6 +321,24 @@ static int join_namespaces(int pidfd, pid_t ipid, lj_err *e)
 	return 0;
 }
 
+static int become_user(const struct user *u, uint64_t bnd, lj_err *e)
+{
+	if (u->set && u->uid != 0) {
+		if (setgroups((size_t)u->ngroups, u->groups) < 0)
+			return lj_error(e, errno, "setgroups");
+		if (setgid(u->gid) < 0)
+			return lj_error(e, errno, "setgid");
+		if (setuid(u->uid) < 0)
+			return lj_error(e, errno, "setusercontext");
+		return 0;
+	}
+	gid_t g = u->set ? u->gid : 0;
+	if (setgroups(u->set ? (size_t)u->ngroups : 0, u->set ? u->groups : NULL) < 0 ||
+	    setgid(g) < 0)
+		return lj_error(e, errno, "setgid");
+	return lj_iso_caps_apply(bnd, false, e);
+}
+
 static _Noreturn void g_main(const struct lj_iso_exec *x, char **envp, int sock)
 {
 	lj_err e = {0};
@@ -380,29 +400,8 @@ static _Noreturn void c_main(int pidfd, pid_t ipid, uint64_t bnd, const struct l
 	/* The init's bounds, never more; the filter while CAP_SYS_ADMIN is still effective. */
 	if (lj_iso_caps_apply(bnd, true, &e) < 0 || lj_iso_seccomp_load(pol, &e) < 0)
 		goto fail;
-	if (u->set && u->uid != 0) {
-		if (setgroups((size_t)u->ngroups, u->groups) < 0) {
-			lj_error(&e, errno, "setgroups");
-			goto fail;
-		}
-		if (setgid(u->gid) < 0) {
-			lj_error(&e, errno, "setgid");
-			goto fail;
-		}
-		if (setuid(u->uid) < 0) {
-			lj_error(&e, errno, "setusercontext");
-			goto fail;
-		}
-	} else {
-		gid_t g = u->set ? u->gid : 0;
-		if (setgroups(u->set ? (size_t)u->ngroups : 0, u->set ? u->groups : NULL) < 0 ||
-		    setgid(g) < 0) {
-			lj_error(&e, errno, "setgid");
-			goto fail;
-		}
-		if (lj_iso_caps_apply(bnd, false, &e) < 0)
-			goto fail;
-	}
+	if (become_user(u, bnd, &e) < 0)
+		goto fail;
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
 	const char *dir = x->dir ? x->dir : (x->login_dir && u->set ? u->home : "/");
@@ -550,4 +549,236 @@ int lj_isolate_exec(int init_pidfd, const struct lj_iso_policy *pol, const struc
 	if (WIFEXITED(st))
 		return WEXITSTATUS(st);
 	return 128 + WTERMSIG(st);
+}
+
+/* ---- the launcher: a jail's first command without the helper --------------------------------
+ * lj_isolate_launch sends one request (struct launch_hdr, then NUL-terminated strings: user,
+ * dir, argv..., env...; SCM_RIGHTS: stdin, stdout, stderr). The launcher is a fork of the
+ * caller made while it created the jail, so x->builtin's address is valid in it. */
+
+struct launch_hdr {
+	uint32_t flags, argc, envc, pad;
+	uint64_t builtin;
+};
+enum { LF_CLEAN = 1, LF_LOGIN_DIR = 2, LF_USER = 4, LF_DIR = 8, LF_ARGV = 16, LF_IN_JAIL = 32 };
+#define LAUNCH_MAX (192 * 1024)
+
+static const char *next_str(const char **p, const char *end)
+{
+	const char *s = *p;
+	const char *z = s < end ? memchr(s, '\0', (size_t)(end - s)) : NULL;
+	if (!z)
+		return NULL;
+	*p = z + 1;
+	return s;
+}
+
+_Noreturn void lj_iso_launcher_main(int sock, uint64_t bnd)
+{
+	lj_err e = {0};
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	prctl(PR_SET_NAME, "ljail-launch", 0, 0, 0);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	char *buf = malloc(LAUNCH_MAX);
+	if (!buf)
+		_exit(1);
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(3 * sizeof(int))];
+	} c;
+	struct iovec iov = {.iov_base = buf, .iov_len = LAUNCH_MAX};
+	struct msghdr mh = {
+	        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.b, .msg_controllen = sizeof c.b};
+	ssize_t n;
+	do
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		_exit(0); /* not wanted */
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	int fds[3];
+	struct launch_hdr h;
+	if (!cm || cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(sizeof fds) ||
+	    (size_t)n < sizeof h || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+		lj_errorx(&e, "jail_attach: bad launch request");
+		goto fail;
+	}
+	memcpy(fds, CMSG_DATA(cm), sizeof fds);
+	memcpy(&h, buf, sizeof h);
+	const char *p = buf + sizeof h, *end = buf + n;
+	const char *user = h.flags & LF_USER ? next_str(&p, end) : NULL;
+	const char *dir = h.flags & LF_DIR ? next_str(&p, end) : NULL;
+	if (h.argc > 4096 || h.envc > 4096) {
+		lj_errorx(&e, "jail_attach: bad launch request");
+		goto fail;
+	}
+	char **argv = calloc((size_t)h.argc + 1, sizeof *argv);
+	char **env = calloc((size_t)h.envc + 1, sizeof *env);
+	bool ok = argv && env && (!(h.flags & LF_USER) || user) && (!(h.flags & LF_DIR) || dir);
+	for (uint32_t i = 0; ok && i < h.argc; i++)
+		ok = (argv[i] = (char *)next_str(&p, end)) != NULL;
+	for (uint32_t i = 0; ok && i < h.envc; i++)
+		ok = (env[i] = (char *)next_str(&p, end)) != NULL;
+	if (!ok) {
+		lj_errorx(&e, "jail_attach: bad launch request");
+		goto fail;
+	}
+	struct lj_iso_exec x = {
+	        .argv = h.flags & LF_ARGV ? argv : NULL,
+	        .env = h.envc ? env : NULL,
+	        .clean = h.flags & LF_CLEAN,
+	        .user = user,
+	        .user_in_jail = true,
+	        .dir = dir,
+	        .login_dir = h.flags & LF_LOGIN_DIR,
+	        .stdin_fd = fds[0],
+	        .stdout_fd = fds[1],
+	        .stderr_fd = fds[2],
+	        .cgroup_fd = -1,
+	        .builtin = (int (*)(int, char **))(uintptr_t)h.builtin,
+	};
+	struct user u = {0};
+	if (x.user && lookup_jail(x.user, &u, &e) < 0)
+		goto fail;
+	if (!u.set && x.clean && lookup_jail(NULL, &u, &e) < 0)
+		goto fail;
+	/* the init's bounds (bnd) and filter are already ours: it forked us after taking them */
+	if (become_user(&u, bnd, &e) < 0)
+		goto fail;
+	const char *cwd = x.dir ? x.dir : (x.login_dir && u.set ? u.home : "/");
+	if (chdir(cwd) < 0) {
+		lj_error(&e, errno, "chdir: %s", cwd);
+		goto fail;
+	}
+	lj_strv envv = {0};
+	env_build(&x, &u, &envv);
+	if (!envv.v)
+		lj_strv_add(&envv, "PATH=" LJ_ISO_PATH);
+	/* we become the command; the init reaps it and relays its status */
+	g_main(&x, envv.v, sock);
+fail:
+	lj_iso_send(sock, LJ_ISO_MSG_ERR, 0, &e);
+	_exit(1);
+}
+
+static int send_launch(int fd, const struct lj_iso_exec *x, lj_err *e)
+{
+	struct launch_hdr h = {.builtin = (uint64_t)(uintptr_t)x->builtin};
+	lj_buf b = {0};
+	lj_buf_add(&b, (const char *)&h, sizeof h); /* placeholder, rewritten below */
+	if (x->clean)
+		h.flags |= LF_CLEAN;
+	if (x->login_dir)
+		h.flags |= LF_LOGIN_DIR;
+	if (x->user) {
+		h.flags |= LF_USER;
+		lj_buf_add(&b, x->user, strlen(x->user) + 1);
+	}
+	if (x->dir) {
+		h.flags |= LF_DIR;
+		lj_buf_add(&b, x->dir, strlen(x->dir) + 1);
+	}
+	if (x->argv) {
+		h.flags |= LF_ARGV;
+		for (char *const *a = x->argv; *a; a++, h.argc++)
+			lj_buf_add(&b, *a, strlen(*a) + 1);
+	}
+	for (char *const *a = x->env; a && *a; a++, h.envc++)
+		lj_buf_add(&b, *a, strlen(*a) + 1);
+	memcpy(b.s, &h, sizeof h);
+	if (b.len > LAUNCH_MAX) {
+		lj_buf_free(&b);
+		return lj_error(e, E2BIG, "jail_attach");
+	}
+	int want[3] = {x->stdin_fd, x->stdout_fd, x->stderr_fd}, fds[3], nullfd = -1;
+	for (int i = 0; i < 3; i++) {
+		fds[i] = want[i] >= 0 ? want[i] : i;
+		if (fcntl(fds[i], F_GETFD) < 0) { /* a closed stdio: the command gets /dev/null */
+			if (nullfd < 0)
+				nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
+			fds[i] = nullfd;
+		}
+	}
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof fds)];
+	} c;
+	memset(&c, 0, sizeof c);
+	struct iovec iov = {.iov_base = b.s, .iov_len = b.len};
+	struct msghdr mh = {
+	        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.b, .msg_controllen = sizeof c.b};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof fds);
+	memcpy(CMSG_DATA(cm), fds, sizeof fds);
+	ssize_t r;
+	do
+		r = sendmsg(fd, &mh, MSG_NOSIGNAL);
+	while (r < 0 && errno == EINTR);
+	int err = errno;
+	if (nullfd >= 0)
+		close(nullfd);
+	lj_buf_free(&b);
+	if (r < 0)
+		return lj_error(e, err == EPIPE || err == ECONNRESET ? ESRCH : err, "jail_attach");
+	return 0;
+}
+
+int lj_isolate_launch(int *launchfd, const struct lj_iso_exec *x, int timeout_ms, int *status,
+                      lj_err *e)
+{
+	int fd = *launchfd;
+	*launchfd = -1;
+	if (fd < 0)
+		return lj_error(e, EBADF, "jail_attach: no launcher");
+	if ((x->argv && !x->argv[0]) || (!x->user_in_jail && (x->user || x->clean))) {
+		close(fd);
+		return lj_errorx(e,
+		                 x->argv && !x->argv[0] ? "no command" : "jail_attach: host user");
+	}
+	if (send_launch(fd, x, e) < 0) {
+		close(fd);
+		return -1;
+	}
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int rc = -1;
+	bool failed = false;
+	for (;;) {
+		int wait = -1;
+		if (timeout_ms >= 0) {
+			struct timespec t;
+			clock_gettime(CLOCK_MONOTONIC, &t);
+			long spent =
+			        (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
+			wait = spent >= timeout_ms ? 0 : (int)(timeout_ms - spent);
+		}
+		struct pollfd pf = {.fd = fd, .events = POLLIN};
+		int pr = poll(&pf, 1, wait);
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr == 0) {
+			rc = 1;
+			break;
+		}
+		struct lj_iso_msg m;
+		int r = lj_iso_recv(fd, &m);
+		if (r <= 0) {
+			if (!failed)
+				lj_errorx(e, "jail_attach: the launcher died");
+			break;
+		}
+		if (m.kind == LJ_ISO_MSG_ERR && !failed) {
+			e->errnum = m.errnum;
+			snprintf(e->msg, sizeof e->msg, "%s", m.text);
+			failed = true;
+		} else if (m.kind == LJ_ISO_MSG_STATUS) {
+			*status = m.pid;
+			rc = failed ? -1 : 0;
+			break;
+		}
+	}
+	close(fd);
+	return rc;
 }

@@ -132,6 +132,10 @@ struct lj_iso_spec {
 	 * moves need not wait for it. May be NULL. A failure aborts the create. */
 	int (*before_go)(pid_t init_pid, void *arg, lj_err *e);
 	void *before_go_arg;
+	/* Keep a launcher ready in the jail for its first command (lj_isolate_launch): a child of
+	 * the init, already in every namespace and cgroup, so that command needs no helper and no
+	 * cgroup.procs writes (each can wait for an RCU grace period). */
+	bool launcher;
 };
 
 /* The jail's init as the registry records it. */
@@ -139,6 +143,8 @@ struct lj_iso_proc {
 	pid_t pid;      /* host view */
 	int pidfd;      /* O_CLOEXEC; the caller closes it */
 	uint64_t start; /* /proc/PID/stat field 22 */
+	int launchfd;   /* spec.launcher: the socket to the launcher (O_CLOEXEC), else -1; give it
+	                 * to lj_isolate_launch or close it (the launcher then exits) */
 };
 
 /* Make the jail: clone3(CLONE_PIDFD|CLONE_NEW{NS,UTS,PID,CGROUP}[|NET][|IPC][|CLONE_INTO_CGROUP]),
@@ -198,6 +204,15 @@ struct lj_iso_exec {
  * (lj_isolate_wait): a dying jail's init waits for every process of its namespace to be reaped. */
 pid_t lj_isolate_spawn(int init_pidfd, const struct lj_iso_policy *pol, const struct lj_iso_exec *x,
                        int *pidfd, lj_err *e);
+/* Run x through the launcher of a jail made with spec.launcher (*launchfd: proc.launchfd; it is
+ * used once and closed, *launchfd becomes -1) and wait for it, as lj_isolate_spawn +
+ * lj_isolate_wait would: the launcher forks the command, which execs with x's user, environment,
+ * directory and stdio; the launcher relays its wait status. Not for a host user
+ * (!x->user_in_jail with x->user or x->clean): use lj_isolate_spawn. Returns 0 with *status,
+ * 1 on timeout (the command keeps running: the caller removes the jail), -1 with e (as spawn:
+ * "execvp: sh: No such file or directory"). timeout_ms < 0: no timeout. */
+int lj_isolate_launch(int *launchfd, const struct lj_iso_exec *x, int timeout_ms, int *status,
+                      lj_err *e);
 /* Wait for a spawned process: timeout_ms < 0 waits forever. Returns 0 with the wait status in
  * *status, 1 on timeout (the process still runs), -1 on error. */
 int lj_isolate_wait(pid_t pid, int timeout_ms, int *status, lj_err *e);

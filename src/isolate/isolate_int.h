@@ -27,7 +27,7 @@ int lj_iso_seccomp_load(const struct lj_iso_policy *p, lj_err *e);
 int lj_iso_caps_apply(uint64_t keep, bool bounding_only, lj_err *e);
 
 /* What the helper processes send back over their SOCK_SEQPACKET socket. */
-enum { LJ_ISO_MSG_READY = 1, LJ_ISO_MSG_ERR = 2, LJ_ISO_MSG_PID = 3 };
+enum { LJ_ISO_MSG_READY = 1, LJ_ISO_MSG_ERR = 2, LJ_ISO_MSG_PID = 3, LJ_ISO_MSG_STATUS = 4 };
 struct lj_iso_msg {
 	int32_t kind;
 	int32_t errnum;
@@ -47,3 +47,9 @@ pid_t lj_iso_clone(uint64_t flags, int cgfd, int *pidfd, bool *into_cg);
 /* The in-jail run directory (private tmpfs) and the limits file in it. */
 #define LJ_ISO_JAIL_RUNDIR "/run/ljail"
 #define LJ_ISO_JAIL_INFO   "/run/ljail/.jail"
+
+/* The launcher (spec.launcher): forked by the init before it reports ready; waits on sock for
+ * lj_isolate_launch's one request and becomes that command. The init, its parent, reaps it and
+ * sends its wait status (LJ_ISO_MSG_STATUS, in .pid) over the same socket: by then the command
+ * is gone from the jail, so a non-persistent jail is seen empty at once. */
+_Noreturn void lj_iso_launcher_main(int sock, uint64_t bnd);

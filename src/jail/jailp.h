@@ -19,6 +19,7 @@ struct jx {
 	bool have_rec;
 	struct lj_record rec; /* the registry record once created (or found) */
 	int pidfd;            /* the init's pidfd, or -1 */
+	int launchfd;         /* the launcher for the jail's command (lj_isolate_launch), or -1 */
 	struct lj_cg *cg;     /* the jail's cgroup, NULL when not made/opened */
 	bool owns_cj;         /* cj was made here (free it) */
 

@@ -290,6 +290,21 @@ static void child_exec_host(char **argv, char **envp, const struct juser *u, boo
 	_exit(1);
 }
 
+static int check_status(struct jx *j, const char *line, bool timedout, int st, bool bg)
+{
+	if (timedout) {
+		jx_warn(j, "%s: timed out", line);
+		return -1;
+	} else if (!bg && WIFSIGNALED(st)) {
+		jx_warn(j, "%s: exited on signal %d", line, WTERMSIG(st));
+		return -1;
+	} else if (!bg && (!WIFEXITED(st) || WEXITSTATUS(st) != 0)) {
+		jx_warn(j, "%s: failed", line);
+		return -1;
+	}
+	return 0;
+}
+
 static int run_argv(struct jx *j, const char *step, char **argv, bool injail, bool bg)
 {
 	if (!argv[0])
@@ -372,6 +387,19 @@ static int run_argv(struct jx *j, const char *step, char **argv, bool injail, bo
 		        .follow_init_cgroups = true,
 		        .builtin = builtin,
 		};
+		if (j->launchfd >= 0 && !bg && !(!x.user_in_jail && (x.user || x.clean))) {
+			/* the jail's first command: its launcher is already inside */
+			int st = 0;
+			int r = lj_isolate_launch(&j->launchfd, &x, exec_timeout_ms(j), &st, &e);
+			lj_strv_free(&add);
+			if (r < 0) {
+				jx_warn(j, "%s", e.msg);
+				rc = -1;
+			} else {
+				rc = check_status(j, line, r == 1, st, false);
+			}
+			goto out;
+		}
 		pid = lj_isolate_spawn(j->pidfd, &pol, &x, NULL, &e);
 		lj_strv_free(&add);
 		if (pid < 0) {
@@ -395,16 +423,8 @@ static int run_argv(struct jx *j, const char *step, char **argv, bool injail, bo
 	int st = 0;
 	if (bg && injail)
 		goto out; /* "cmd &": not waited for (it is reaped when jail(8) exits) */
-	if (wait_child(pid, bg ? -1 : exec_timeout_ms(j), &st) == 1) {
-		jx_warn(j, "%s: timed out", line);
-		rc = -1;
-	} else if (!bg && WIFSIGNALED(st)) {
-		jx_warn(j, "%s: exited on signal %d", line, WTERMSIG(st));
-		rc = -1;
-	} else if (!bg && (!WIFEXITED(st) || WEXITSTATUS(st) != 0)) {
-		jx_warn(j, "%s: failed", line);
-		rc = -1;
-	}
+	bool timedout = wait_child(pid, bg ? -1 : exec_timeout_ms(j), &st) == 1;
+	rc = check_status(j, line, timedout, st, bg);
 out:
 	(void)step;
 	if (consfd >= 0)

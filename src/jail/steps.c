@@ -59,15 +59,32 @@ static int step_jail_exec(struct jx *j, const char *name)
 	return run_list(j, name, true);
 }
 
+static void drop_launcher(struct jx *j)
+{
+	if (j->launchfd >= 0)
+		close(j->launchfd); /* the launcher reads EOF and exits */
+	j->launchfd = -1;
+}
+
+/* The first in-jail command can go through the launcher the init forked (no helper, no cgroup
+ * joins): when `command` is the first thing run in the jail. */
+static bool wants_launcher(struct jx *j)
+{
+	const lj_strv *c = jx_list(j, "command"), *s = jx_list(j, "exec.start");
+	return c && c->n > 0 && (!s || s->n == 0);
+}
+
 static int step_command(struct jx *j, const char *name)
 {
 	const lj_strv *l = jx_list(j, "command");
-	if (!l)
-		return 0;
+	int rc = 0;
 	/* a command-line jail's command is argv as given; a config one is a command string */
-	if (j->req->cmdline)
-		return jx_run_argv(j, name, l->v, true);
-	return run_list(j, "command", true);
+	if (l && j->req->cmdline)
+		rc = jx_run_argv(j, name, l->v, true);
+	else if (l)
+		rc = run_list(j, "command", true);
+	drop_launcher(j);
+	return rc;
 }
 
 /* ---- ip4.addr / ip6.addr aliases (non-vnet jails) ------------------------------------------- */
@@ -583,7 +600,8 @@ static void fill_record(struct jx *j, struct lj_record *rec, bool defaults)
 	}
 	if (!lj_record_get(rec, "path"))
 		lj_record_set(rec, "path", "/");
-	/* no hostname of its own (or host=inherit, the host's UTS): jls shows the host's, as FreeBSD */
+	/* no hostname of its own (or host=inherit, the host's UTS): jls shows the host's, as
+	 * FreeBSD */
 	if (!lj_record_get(rec, "host.hostname")) {
 		char hn[256] = "";
 		gethostname(hn, sizeof hn - 1);
@@ -827,12 +845,14 @@ static int step_create(struct jx *j, const char *name)
 	spec.cgroup_fd = j->cg ? lj_cg_v2_fd(j->cg) : -1;
 	spec.before_go = attach_v1;
 	spec.before_go_arg = j->cg;
+	spec.launcher = wants_launcher(j);
 	struct lj_iso_proc proc;
 	if (lj_isolate_create(&spec, &proc, &e) < 0) {
 		jx_warn(j, "%s", e.msg);
 		goto fail_cg;
 	}
 	j->pidfd = proc.pidfd;
+	j->launchfd = proc.launchfd;
 	rec->init_pid = proc.pid;
 	rec->init_start = proc.start;
 	if ((is_vnet(j) && pin_netns(j, &e) < 0) || lj_reg_write(&r, rec, &e) < 0) {
@@ -841,6 +861,7 @@ static int step_create(struct jx *j, const char *name)
 		lj_isolate_stop(j->pidfd, 0, NULL);
 		close(j->pidfd);
 		j->pidfd = -1;
+		drop_launcher(j);
 		goto fail_cg;
 	}
 	j->have_rec = true;
@@ -1048,6 +1069,7 @@ static void kill_jail(struct jx *j, int timeout_ms)
 
 static void undo_create(struct jx *j)
 {
+	drop_launcher(j);
 	if (!j->have_rec && j->pidfd < 0)
 		return;
 	kill_jail(j, -1);

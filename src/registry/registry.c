@@ -506,7 +506,7 @@ int lj_reg_write(struct lj_registry *r, const struct lj_record *rec, lj_err *e)
 {
 	lj_autofree char *text = lj_record_format(rec);
 	lj_autofree char *path = xasprintf("%s/%d" REC_SUFFIX, r->dir, rec->jid);
-	return lj_write_file_atomic(path, text, strlen(text), 0644, e);
+	return lj_write_file_replace(path, text, strlen(text), 0644, e);
 }
 
 int lj_reg_delete(struct lj_registry *r, int jid, lj_err *e)

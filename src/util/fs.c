@@ -51,13 +51,14 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-int lj_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, lj_err *e)
+static int write_file_rename(const char *path, const void *data, size_t len, mode_t mode,
+                             bool sync, lj_err *e)
 {
 	lj_autofree char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0)
 		return lj_error(e, errno, "%s", tmp);
-	if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (write_all(fd, data, len) < 0 || (sync && fsync(fd) < 0)) {
 		int saved = errno;
 		close(fd);
 		unlink(tmp);
@@ -71,9 +72,20 @@ int lj_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
 	return 0;
 }
 
+int lj_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, lj_err *e)
+{
+	return write_file_rename(path, data, len, mode, true, e);
+}
+
+int lj_write_file_replace(const char *path, const void *data, size_t len, mode_t mode, lj_err *e)
+{
+	return write_file_rename(path, data, len, mode, false, e);
+}
+
 int lj_write_str(const char *path, const char *s, lj_err *e)
 {
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	/* O_TRUNC is a no-op on sysfs, cgroupfs and /proc, and lets tests use plain files */
+	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
 	if (fd < 0)
 		return lj_error(e, errno, "%s", path);
 	size_t len = strlen(s);

@@ -97,6 +97,10 @@ bool lj_parse_int(const char *s, int *out);
 int lj_read_file(const char *path, char **out, size_t *len, lj_err *e);
 /* Write data to path atomically: temp file in the same folder, fsync, rename. */
 int lj_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, lj_err *e);
+/* The same without fsync: for runtime state (the run directory, like /run on tmpfs), where the
+ * rename alone keeps readers from seeing a half-written file and a power loss loses nothing that
+ * outlives it. */
+int lj_write_file_replace(const char *path, const void *data, size_t len, mode_t mode, lj_err *e);
 /* Write a short string to an existing file (sysfs, cgroupfs, /proc); no O_CREAT. */
 int lj_write_str(const char *path, const char *s, lj_err *e);
 /* mkdir -p. */
