@@ -22,6 +22,7 @@
 
 #include "isolate/isolate.h"
 #include "isolate/isolate_int.h"
+#include "registry/registry.h" /* lj_proc_start_time: the start time the registry keeps */
 
 #ifndef CLONE_PIDFD
 #define CLONE_PIDFD 0x00001000
@@ -709,26 +710,6 @@ fail:
 /* ---- the caller's side -------------------------------------------------------------------------
  */
 
-static int read_start_time(pid_t pid, uint64_t *start, lj_err *e)
-{
-	char path[64];
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	lj_autofree char *s = NULL;
-	if (lj_read_file(path, &s, NULL, e) < 0)
-		return -1;
-	char *p = strrchr(s, ')'); /* the name may hold spaces and parentheses */
-	if (!p)
-		return lj_errorx(e, "%s: unexpected format", path);
-	p++;
-	/* field 3 (state) follows ") "; field 22 is 19 fields later */
-	char *save = NULL, *tok = strtok_r(p, " ", &save);
-	for (int f = 3; tok && f < 22; f++)
-		tok = strtok_r(NULL, " ", &save);
-	if (!tok || !lj_parse_u64(tok, start))
-		return lj_errorx(e, "%s: no start time", path);
-	return 0;
-}
-
 int lj_isolate_parent_limit(int *children_max, lj_err *e)
 {
 	lj_autofree char *s = NULL;
@@ -822,8 +803,10 @@ int lj_isolate_create(const struct lj_iso_spec *spec, struct lj_iso_proc *proc, 
 		goto fail;
 	}
 	uint64_t start;
-	if (read_start_time(pid, &start, e) < 0)
+	if (lj_proc_start_time(pid, &start, NULL) < 0) {
+		lj_error(e, errno, "/proc/%d/stat: no start time", (int)pid);
 		goto fail;
+	}
 	proc->pid = pid;
 	proc->pidfd = pidfd;
 	proc->start = start;
