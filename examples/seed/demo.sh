@@ -301,6 +301,8 @@ out=$(svc stop)
 step 'service jail stop' -t 'service jail stop' echo "$out"
 check "service jail stop: both stopped" has "$out" '^Stopping jails: (database webserver|webserver database)\.$'
 check "no jail left" test -z "$(jls name)"
+# the pairs die with the jails' network namespaces, a few ms after jail(8) returned
+for _ in $(seq 1 40); do ip -o link show 2>/dev/null | grep -q epair || break; sleep 0.05; done
 check "no epair left on the host" test -z "$(ip -o link show 2>/dev/null | grep epair)"
 
 section "Summary ($template template, $(($(date +%s) - T0)) s)"

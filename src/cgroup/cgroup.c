@@ -359,8 +359,10 @@ int lj_cg_populated(const struct lj_cg *cg, bool *populated, lj_err *e)
 	if (cg->v2dir) {
 		lj_autofree char *p = xasprintf("%s/cgroup.events", cg->v2dir);
 		lj_autofree char *ev = NULL;
-		if (lj_read_file(p, &ev, NULL, NULL) == 0 && strstr(ev, "populated 1")) {
-			*populated = true;
+		/* every process of the jail is in its cgroup2 group (lj_cg_attach and clone3 put
+		 * it there), and "populated" counts the groups below it too */
+		if (lj_read_file(p, &ev, NULL, NULL) == 0 && strstr(ev, "populated ")) {
+			*populated = strstr(ev, "populated 1") != NULL;
 			return 0;
 		}
 	}
@@ -376,6 +378,8 @@ int lj_cg_populated(const struct lj_cg *cg, bool *populated, lj_err *e)
 /* Remove a directory of the group and any group the jail made below it, deepest first. */
 static int rmdir_tree(const char *dir, lj_err *e)
 {
+	if (rmdir(dir) == 0 || errno == ENOENT)
+		return 0; /* the usual case: no group below it */
 	DIR *d = opendir(dir);
 	if (!d) {
 		if (errno == ENOENT)
@@ -406,20 +410,48 @@ static int rmdir_tree(const char *dir, lj_err *e)
 	return lj_error(e, errno, "rmdir %s", dir);
 }
 
-/* Remove the root group of a hierarchy when no jail is left in it (another jail may be). */
-static void rmdir_root(const char *mnt)
+/* A group left by a crash in a v1 hierarchy the lazy create does not make now: removed, so that
+ * its limits do not carry over when a later limit makes the group again; refused when processes
+ * live in it. */
+static int clear_leftover(const char *dir, lj_err *e)
 {
-	lj_autofree char *root = xasprintf("%s/%s", mnt, lj_cg_root_name());
-	rmdir(root);
+	struct stat st;
+	if (stat(dir, &st) < 0)
+		return 0;
+	struct lj_cg probe = {.made = {0}};
+	lj_strv_add(&probe.made, dir);
+	pid_t *pids;
+	size_t n;
+	lj_cg_pids(&probe, &pids, &n, NULL);
+	free(pids);
+	lj_strv_free(&probe.made);
+	if (n)
+		return lj_error(e, EBUSY, "cgroup %s already has processes", dir);
+	return rmdir_tree(dir, e);
 }
 
-int lj_cg_create(const char *name, struct lj_cg **out, lj_err *e)
+static int create(const char *name, bool lazy, struct lj_cg **out, lj_err *e)
 {
 	if (check_name(name, e) < 0)
 		return -1;
 	detect();
 	lj_strv hs = {0};
 	hierarchies(&hs);
+	/* Lazy only where cgroup2 can hold the processes: it is where the jail's processes are
+	 * counted and killed, and where the v1 groups made later find them. */
+	lazy = lazy && H.v2mnt;
+	if (lazy) {
+		for (size_t k = 1; k < hs.n; k++) {
+			lj_autofree char *dir =
+			        xasprintf("%s/%s/%s", hs.v[k], lj_cg_root_name(), name);
+			if (clear_leftover(dir, e) < 0) {
+				lj_strv_free(&hs);
+				return lj_error_prefix(e, "cgroup for jail \"%s\"", name);
+			}
+		}
+		while (hs.n > 1) /* cgroup2 comes first */
+			free(hs.v[--hs.n]);
+	}
 	if (hs.n == 0) {
 		lj_strv_free(&hs);
 		return lj_errorx(e, "no cgroup hierarchy is mounted (see /proc/self/mountinfo)");
@@ -501,6 +533,16 @@ fail:
 	return lj_error_prefix(e, "cgroup for jail \"%s\"", name);
 }
 
+int lj_cg_create(const char *name, struct lj_cg **out, lj_err *e)
+{
+	return create(name, false, out, e);
+}
+
+int lj_cg_create_lazy(const char *name, struct lj_cg **out, lj_err *e)
+{
+	return create(name, true, out, e);
+}
+
 int lj_cg_open(const char *name, struct lj_cg **out, lj_err *e)
 {
 	if (check_name(name, e) < 0)
@@ -520,12 +562,8 @@ int lj_cg_open(const char *name, struct lj_cg **out, lj_err *e)
 		lj_cg_free(cg);
 		return lj_error(e, ENOENT, "jail \"%s\" has no cgroup", name);
 	}
-	/* A controller whose directory is gone is treated as absent. */
-	for (int c = 0; c < LJ_CG_NCTRL; c++)
-		if (cg->dir[c] && !lj_strv_contains(&cg->made, cg->dir[c])) {
-			free(cg->dir[c]);
-			cg->dir[c] = NULL;
-		}
+	/* A controller whose directory is not there keeps its dir: the group is made when a limit
+	 * needs it (see need()); readers treat it as "no limit, nothing counted there". */
 	if (cg->v2dir) {
 		cg->v2fd = open(cg->v2dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
 		if (cg->v2fd < 0) {
@@ -550,6 +588,95 @@ int lj_cg_attach(const struct lj_cg *cg, pid_t pid, lj_err *e)
 	return 0;
 }
 
+int lj_cg_attach_v1(const struct lj_cg *cg, pid_t pid, lj_err *e)
+{
+	char buf[32];
+	snprintf(buf, sizeof buf, "%d", pid ? (int)pid : (int)getpid());
+	for (size_t i = 0; i < cg->made.n; i++) {
+		if (cg->v2dir && strcmp(cg->made.v[i], cg->v2dir) == 0)
+			continue;
+		lj_autofree char *p = xasprintf("%s/cgroup.procs", cg->made.v[i]);
+		if (cg_write(p, buf, e) < 0)
+			return lj_error_prefix(e, "attach %s to the cgroup of jail \"%s\"", buf,
+			                       cg->name);
+	}
+	return 0;
+}
+
+/* The controller's group exists (made at create, or by need()). */
+static bool has(const struct lj_cg *cg, enum lj_cg_ctrl c)
+{
+	return cg->dir[c] && lj_strv_contains(&cg->made, cg->dir[c]);
+}
+
+/* Make the group of controller c where it is missing (a lazy create leaves v1 groups for later)
+ * and move every process of the jail into it, again until no process is left outside: a process
+ * forked meanwhile by one that was not moved yet starts outside. */
+static int need(struct lj_cg *cg, enum lj_cg_ctrl c, lj_err *e)
+{
+	if (!cg->dir[c])
+		return lj_errorx(e, "no %s hierarchy", v1_names[c]);
+	if (has(cg, c))
+		return 0;
+	detect();
+	const char *dir = cg->dir[c];
+	lj_autofree char *rootdir = xstrdup(dir);
+	*strrchr(rootdir, '/') = '\0';
+	bool cpuset = c == LJ_CG_CPUSET && !cg->v2[c];
+	int tries = 0;
+again:
+	if (mkdir(rootdir, 0755) < 0 && errno != EEXIST)
+		return lj_error(e, errno, "mkdir %s", rootdir);
+	if (cpuset && cpuset_inherit(rootdir, e) < 0)
+		return -1;
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		if (errno == ENOENT && ++tries < 5)
+			goto again; /* another jail's destroy removed the empty root group meanwhile
+			             */
+		lj_error(e, errno, "mkdir %s", dir);
+		rmdir(rootdir); /* fails while another jail is in it */
+		return -1;
+	}
+	if (cpuset && cpuset_inherit(dir, e) < 0)
+		return -1;
+	/* the processes: every group made so far, before this one joins the list */
+	lj_autofree char *procs = xasprintf("%s/cgroup.procs", dir);
+	for (int round = 0; round < 100; round++) {
+		pid_t *all = NULL, *in = NULL;
+		size_t n = 0, nin = 0, cap = 0, capin = 0, moved = 0;
+		for (size_t i = 0; i < cg->made.n; i++)
+			collect_procs(cg->made.v[i], &all, &n, &cap);
+		collect_procs(dir, &in, &nin, &capin);
+		int r = 0;
+		for (size_t i = 0; i < n && r == 0; i++) {
+			bool inside = false;
+			for (size_t k = 0; k < nin && !inside; k++)
+				inside = in[k] == all[i];
+			if (inside)
+				continue;
+			char buf[24];
+			snprintf(buf, sizeof buf, "%d", (int)all[i]);
+			lj_err one;
+			if (cg_write(procs, buf, &one) == 0)
+				moved++;
+			else if (one.errnum != ESRCH) { /* gone meanwhile: fine */
+				if (e)
+					*e = one;
+				r = -1;
+			}
+		}
+		free(all);
+		free(in);
+		if (r < 0)
+			return lj_error_prefix(e, "cgroup of jail \"%s\"", cg->name);
+		if (moved == 0) {
+			lj_strv_add(&cg->made, dir);
+			return 0;
+		}
+	}
+	return lj_error(e, EAGAIN, "cgroup of jail \"%s\": processes keep appearing", cg->name);
+}
+
 int lj_cg_v2_fd(const struct lj_cg *cg)
 {
 	return cg->v2fd;
@@ -564,9 +691,14 @@ static void sleep_ms(int ms)
 static int freeze(const struct lj_cg *cg, bool on)
 {
 	const char *dir = cg->dir[LJ_CG_FREEZER];
+	bool v2 = cg->v2[LJ_CG_FREEZER];
+	if (!has(cg, LJ_CG_FREEZER)) { /* no v1 freezer group (lazy): cgroup2's core freezer */
+		dir = cg->v2dir;
+		v2 = true;
+	}
 	if (!dir)
 		return -1;
-	if (cg->v2[LJ_CG_FREEZER]) {
+	if (v2) {
 		lj_autofree char *p = xasprintf("%s/cgroup.freeze", dir);
 		return cg_write(p, on ? "1" : "0", NULL);
 	}
@@ -616,11 +748,28 @@ int lj_cg_kill(const struct lj_cg *cg, int sig, lj_err *e)
 	return lj_error(e, EBUSY, "processes of jail \"%s\" survived SIGKILL", cg->name);
 }
 
+/* Groups made since cg was opened (lazily, by another lj_cg object or process) join made. */
+static void refresh_made(struct lj_cg *cg)
+{
+	lj_strv hs = {0};
+	hierarchies(&hs);
+	for (size_t i = 0; i < hs.n; i++) {
+		lj_autofree char *dir = xasprintf("%s/%s/%s", hs.v[i], lj_cg_root_name(), cg->name);
+		struct stat st;
+		if (!lj_strv_contains(&cg->made, dir) && stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+			lj_strv_add(&cg->made, dir);
+	}
+	lj_strv_free(&hs);
+}
+
 int lj_cg_destroy(struct lj_cg *cg, lj_err *e)
 {
+	refresh_made(cg);
 	pid_t *pids = NULL;
 	size_t n = 0;
-	lj_cg_pids(cg, &pids, &n, e);
+	bool pop = true;
+	if (lj_cg_populated(cg, &pop, NULL) < 0 || pop)
+		lj_cg_pids(cg, &pids, &n, e);
 	free(pids);
 	if (n)
 		return lj_error(e, EBUSY, "cgroup of jail \"%s\" still has %zu process%s", cg->name,
@@ -632,11 +781,11 @@ int lj_cg_destroy(struct lj_cg *cg, lj_err *e)
 	for (size_t k = cg->made.n; k-- > 0;)
 		if (rmdir_tree(cg->made.v[k], e) < 0)
 			return lj_error_prefix(e, "cgroup of jail \"%s\"", cg->name);
-	lj_strv hs = {0};
-	hierarchies(&hs);
-	for (size_t i = 0; i < hs.n; i++)
-		rmdir_root(hs.v[i]);
-	lj_strv_free(&hs);
+	/* the root groups of the hierarchies the jail was in, where no other jail is */
+	for (size_t k = 0; k < cg->made.n; k++) {
+		*strrchr(cg->made.v[k], '/') = '\0';
+		rmdir(cg->made.v[k]);
+	}
 	lj_cg_free(cg);
 	return 0;
 }
@@ -753,7 +902,7 @@ int lj_affinity_set_pid(pid_t pid, const cpu_set_t *set, lj_err *e)
 	return r;
 }
 
-int lj_cg_set_cpus(const struct lj_cg *cg, const cpu_set_t *set, lj_err *e)
+int lj_cg_set_cpus(struct lj_cg *cg, const cpu_set_t *set, lj_err *e)
 {
 	cpu_set_t online;
 	if (lj_cpus_online(&online, e) < 0)
@@ -763,6 +912,8 @@ int lj_cg_set_cpus(const struct lj_cg *cg, const cpu_set_t *set, lj_err *e)
 	if (CPU_COUNT(set) == 0 || !CPU_EQUAL(&extra, &online))
 		return lj_error(e, EINVAL, "setaffinity");
 	const char *dir = cg->dir[LJ_CG_CPUSET];
+	if (dir && need(cg, LJ_CG_CPUSET, e) < 0)
+		return -1;
 	if (dir) {
 		lj_autofree char *list = lj_cpulist_format(set, NULL);
 		lj_autofree char *p = xasprintf("%s/cpuset.cpus", dir);
@@ -801,7 +952,7 @@ int lj_cg_set_cpus(const struct lj_cg *cg, const cpu_set_t *set, lj_err *e)
 int lj_cg_get_cpus(const struct lj_cg *cg, cpu_set_t *set, lj_err *e)
 {
 	const char *dir = cg->dir[LJ_CG_CPUSET];
-	if (!dir)
+	if (!has(cg, LJ_CG_CPUSET)) /* never pinned: what the host has */
 		return lj_cpus_online(set, e);
 	lj_autofree char *p =
 	        xasprintf("%s/%s", dir,
@@ -816,7 +967,7 @@ int lj_cg_get_cpus(const struct lj_cg *cg, cpu_set_t *set, lj_err *e)
 int lj_cg_get_mems(const struct lj_cg *cg, cpu_set_t *nodes, lj_err *e)
 {
 	const char *dir = cg->dir[LJ_CG_CPUSET];
-	if (!dir) {
+	if (!has(cg, LJ_CG_CPUSET)) {
 		if (access("/sys/devices/system/node/online", R_OK) == 0)
 			return parse_kernel_list("/sys/devices/system/node/online", nodes, e);
 		CPU_ZERO(nodes);
@@ -958,7 +1109,7 @@ static int64_t get_io(const struct lj_cg *cg, int which)
 	return parse_limit(k);
 }
 
-int lj_cg_set_limit(const struct lj_cg *cg, enum lj_cg_limit l, int64_t v, lj_err *e)
+int lj_cg_set_limit(struct lj_cg *cg, enum lj_cg_limit l, int64_t v, lj_err *e)
 {
 	if ((unsigned)l >= LJ_CGL_N)
 		return lj_errorx(e, "unknown cgroup limit %d", (int)l);
@@ -969,6 +1120,12 @@ int lj_cg_set_limit(const struct lj_cg *cg, enum lj_cg_limit l, int64_t v, lj_er
 	bool v2 = cg->v2[limit_ctrl[l]];
 	if (v < 0)
 		v = LJ_CG_UNLIMITED;
+	if (!has(cg, limit_ctrl[l])) {
+		if (v < 0)
+			return 0; /* no group, no limit to lift */
+		if (need(cg, limit_ctrl[l], e) < 0)
+			return -1;
+	}
 	switch (l) {
 	case LJ_CGL_MEMORY:
 		if (v2)
@@ -1109,6 +1266,13 @@ static uint64_t stat_key(const char *text, const char *key)
 	return 0;
 }
 
+/* "key: N" lines (/proc/PID/io) */
+static uint64_t stat_value(const char *text, const char *key)
+{
+	const char *k = strstr(text, key);
+	return k ? strtoull(k + strlen(key), NULL, 10) : 0;
+}
+
 static uint64_t count_dir(const char *path)
 {
 	DIR *d = opendir(path);
@@ -1131,6 +1295,7 @@ int lj_cg_usage(const struct lj_cg *cg, struct lj_cg_usage *u, lj_err *e)
 	if (lj_cg_pids(cg, &pids, &n, e) < 0)
 		return -1;
 	u->nproc = n;
+	uint64_t rss = 0, swap = 0;
 	long page = sysconf(_SC_PAGESIZE);
 	for (size_t i = 0; i < n; i++) {
 		char p[64];
@@ -1152,13 +1317,40 @@ int lj_cg_usage(const struct lj_cg *cg, struct lj_cg_usage *u, lj_err *e)
 				u->stacksize += strtoull(k + 7, NULL, 10) * 1024;
 			if ((k = strstr(st, "\nVmLck:")))
 				u->memorylocked += strtoull(k + 7, NULL, 10) * 1024;
+			/* without a memory group (none made yet): what the processes map */
+			if ((k = strstr(st, "\nRssAnon:")))
+				rss += strtoull(k + 9, NULL, 10) * 1024;
+			if ((k = strstr(st, "\nRssFile:")))
+				rss += strtoull(k + 9, NULL, 10) * 1024;
+			if ((k = strstr(st, "\nVmSwap:")))
+				swap += strtoull(k + 8, NULL, 10) * 1024;
+		}
+		if (has(cg, LJ_CG_IO))
+			continue;
+		/* without an io group: the processes' own counters */
+		snprintf(p, sizeof p, "/proc/%d/io", (int)pids[i]);
+		lj_autofree char *io = NULL;
+		if (lj_read_file(p, &io, NULL, NULL) == 0) {
+			u->rbytes += stat_value(io, "read_bytes:");
+			u->wbytes += stat_value(io, "write_bytes:");
+			u->rios += stat_value(io, "syscr:");
+			u->wios += stat_value(io, "syscw:");
 		}
 	}
 	free(pids);
+	if (!has(cg, LJ_CG_MEMORY)) {
+		u->memory = rss;
+		u->swap = swap;
+	}
 
 	const char *dir;
 	if ((dir = cg->dir[LJ_CG_CPUACCT])) {
-		if (cg->v2[LJ_CG_CPUACCT]) {
+		bool v2 = cg->v2[LJ_CG_CPUACCT];
+		if (!has(cg, LJ_CG_CPUACCT) && cg->v2dir) { /* cgroup2's core keeps cpu.stat */
+			dir = cg->v2dir;
+			v2 = true;
+		}
+		if (v2) {
 			lj_autofree char *p = xasprintf("%s/cpu.stat", dir);
 			lj_autofree char *s = NULL;
 			if (lj_read_file(p, &s, NULL, NULL) == 0)
@@ -1168,7 +1360,7 @@ int lj_cg_usage(const struct lj_cg *cg, struct lj_cg_usage *u, lj_err *e)
 			read_u64_file(p, &u->cputime_ns, NULL);
 		}
 	}
-	if ((dir = cg->dir[LJ_CG_MEMORY])) {
+	if ((dir = cg->dir[LJ_CG_MEMORY]) && has(cg, LJ_CG_MEMORY)) {
 		lj_autofree char *p = xasprintf("%s/memory.stat", dir);
 		lj_autofree char *s = NULL;
 		if (lj_read_file(p, &s, NULL, NULL) == 0) {
@@ -1184,13 +1376,13 @@ int lj_cg_usage(const struct lj_cg *cg, struct lj_cg_usage *u, lj_err *e)
 			}
 		}
 	}
-	if ((dir = cg->dir[LJ_CG_PIDS]) && !cg->v2[LJ_CG_PIDS]) {
+	if ((dir = cg->dir[LJ_CG_PIDS]) && !cg->v2[LJ_CG_PIDS] && has(cg, LJ_CG_PIDS)) {
 		uint64_t cur;
 		lj_autofree char *p = xasprintf("%s/pids.current", dir);
 		if (read_u64_file(p, &cur, NULL) == 0 && cur > u->nthr)
 			u->nthr = cur;
 	}
-	if ((dir = cg->dir[LJ_CG_IO])) {
+	if ((dir = cg->dir[LJ_CG_IO]) && has(cg, LJ_CG_IO)) {
 		if (cg->v2[LJ_CG_IO]) {
 			lj_autofree char *p = xasprintf("%s/io.stat", dir);
 			lj_autofree char *s = NULL;

@@ -28,11 +28,12 @@ enum lj_cg_ctrl {
 
 struct lj_cg {
 	char *name;             /* the jail name */
-	char *dir[LJ_CG_NCTRL]; /* the group's directory per controller; NULL = not on this host */
+	char *dir[LJ_CG_NCTRL]; /* the group's directory per controller; NULL = not on this host;
+	                         * it exists when it is in made (else lazily made later) */
 	bool v2[LJ_CG_NCTRL];   /* the controller is on cgroup2 (dir is then the v2 directory) */
 	char *v2dir;            /* the group in the cgroup2 hierarchy; NULL when none is mounted */
 	int v2fd;               /* O_DIRECTORY|O_CLOEXEC fd of v2dir, or -1 */
-	lj_strv made;           /* every directory of the group (all hierarchies, deduplicated) */
+	lj_strv made;           /* every directory of the group that exists (deduplicated) */
 };
 
 /* Where the controllers are is read once per process, from /proc/self/mountinfo (or, for tests,
@@ -47,24 +48,35 @@ const char *lj_cg_root_name(void);
  * of its limits carry over; a populated one is refused (EBUSY). On failure everything this call
  * made is removed again. */
 int lj_cg_create(const char *name, struct lj_cg **out, lj_err *e);
+/* The same, but on a host with cgroup2 only the cgroup2 group is made now (a crash's leftovers
+ * in the v1 hierarchies are removed): the v1 group of a controller is made, and every process
+ * of the jail moved into it, when a limit or CPU set first needs it (lj_cg_set_limit,
+ * lj_cg_set_cpus). A jail without limits then costs no v1 mkdir/rmdir and no cgroup.procs
+ * write, whose first one in a burst waits for an RCU grace period (~several ms). Until then
+ * the jail's usage comes from cgroup2's cpu.stat and from its processes (/proc/PID/status, io). */
+int lj_cg_create_lazy(const char *name, struct lj_cg **out, lj_err *e);
 /* An existing group. ENOENT when the jail has none. */
 int lj_cg_open(const char *name, struct lj_cg **out, lj_err *e);
 /* Close the fd and free the object (the group stays). NULL is fine. */
 void lj_cg_free(struct lj_cg *cg);
 
-/* Move pid (0 = the caller) into the group on every hierarchy, cgroup2 included. After
- * clone3(CLONE_INTO_CGROUP) the child is only in the v2 group: call this for the v1 ones before
- * the child goes on (and before it unshares its cgroup namespace). */
+/* Move pid (0 = the caller) into the group on every hierarchy it is made in (made), cgroup2
+ * included. After clone3(CLONE_INTO_CGROUP) the child is only in the v2 group: call
+ * lj_cg_attach_v1 for the v1 ones before the child goes on. */
 int lj_cg_attach(const struct lj_cg *cg, pid_t pid, lj_err *e);
 /* The v2 group's directory fd for clone3 CLONE_INTO_CGROUP, or -1 without cgroup2. */
 int lj_cg_v2_fd(const struct lj_cg *cg);
+/* lj_cg_attach without the cgroup2 group: for a child that clone3(CLONE_INTO_CGROUP) already put
+ * there (a second write of the same group would only cost a migration). */
+int lj_cg_attach_v1(const struct lj_cg *cg, pid_t pid, lj_err *e);
 
 /* Every process in the jail: the union of cgroup.procs of every directory of the group and of
  * any group the jail made below it; sorted, no duplicates. *pids is malloc'd. */
 int lj_cg_pids(const struct lj_cg *cg, pid_t **pids, size_t *n, lj_err *e);
 /* The name of the jail whose group pid is in (any hierarchy), or NULL. Caller frees. */
 char *lj_cg_jail_of_pid(pid_t pid);
-/* True while any process is in the group (cgroup.events "populated" on v2, else cgroup.procs). */
+/* True while any process is in the group (cgroup.events "populated" on v2, which every process
+ * of the jail is in; else cgroup.procs). */
 int lj_cg_populated(const struct lj_cg *cg, bool *populated, lj_err *e);
 /* Send sig to every process. SIGKILL: cgroup.kill where present, else freeze, kill, thaw, repeat
  * until the group is empty (or ~2 s pass: then an error). */
@@ -84,10 +96,11 @@ char *lj_cpulist_format(const cpu_set_t *set, const char *sep);
 /* The CPUs online on the host. */
 int lj_cpus_online(cpu_set_t *set, lj_err *e);
 
-/* Restrict the jail to set: the group's cpuset.cpus and the affinity of every thread of every
- * process in it (repeated until no new thread appears). A CPU outside the host's: EINVAL,
+/* Restrict the jail to set: the group's cpuset.cpus (a v1 cpuset group is made then, as for
+ * lj_cg_set_limit) and the affinity of every thread of every process in it (repeated until no
+ * new thread appears). A CPU outside the host's: EINVAL,
  * nothing changed. Processes started later inherit it through the group. */
-int lj_cg_set_cpus(const struct lj_cg *cg, const cpu_set_t *set, lj_err *e);
+int lj_cg_set_cpus(struct lj_cg *cg, const cpu_set_t *set, lj_err *e);
 /* The group's CPUs (effective) and memory nodes. */
 int lj_cg_get_cpus(const struct lj_cg *cg, cpu_set_t *set, lj_err *e);
 int lj_cg_get_mems(const struct lj_cg *cg, cpu_set_t *nodes, lj_err *e);
@@ -110,8 +123,10 @@ enum lj_cg_limit {
 #define LJ_CG_UNLIMITED (-1)
 
 /* Set (value >= 0) or lift (LJ_CG_UNLIMITED) one limit. ENOTSUP when the host lacks the
- * controller (message names it). */
-int lj_cg_set_limit(const struct lj_cg *cg, enum lj_cg_limit l, int64_t value, lj_err *e);
+ * controller (message names it). A v1 group not made yet (lj_cg_create_lazy) is made for a
+ * limit, with every process of the jail moved into it (cg->made grows); lifting a limit there
+ * is a no-op. */
+int lj_cg_set_limit(struct lj_cg *cg, enum lj_cg_limit l, int64_t value, lj_err *e);
 int lj_cg_get_limit(const struct lj_cg *cg, enum lj_cg_limit l, int64_t *value, lj_err *e);
 
 struct lj_cg_usage {

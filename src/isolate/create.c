@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stddef.h>
 #include <sys/capability.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -495,8 +496,42 @@ static void set_cmdline(void)
 	memcpy(start, name, sizeof name);
 }
 
-/* Everything the child does between "go" and "ready". Returns the counting fd in *countfd. */
-static int child_setup(const struct lj_iso_spec *s, int *countfd, lj_err *e)
+/* allow.mount: once every mount of the jail is made and the root pivoted, the init moves into a
+ * user namespace of its own with a copy of its mount namespace. The copy locks every mount it
+ * inherits (MNT_LOCKED: no umount, no move, no non-recursive bind that would uncover what lies
+ * below; MNT_LOCK_READONLY and the nosuid/nodev/noexec locks: no remount that clears them), and
+ * CAP_SYS_ADMIN there is not CAP_SYS_ADMIN over the PID, cgroup, IPC and UTS namespaces, which
+ * the host's user namespace owns: no new procfs, sysfs of the host's network, cgroup, mqueue, no
+ * sethostname. What the jail's root mounts itself (tmpfs, bind mounts, overlay, devpts) is its
+ * own. The map is the identity (root stays uid 0: files keep their owners), written by the
+ * creator: a process cannot map ids it does not hold in the parent namespace. A vnet jail takes a
+ * new network namespace along (owned by the new user namespace, so CAP_NET_ADMIN reaches it). */
+static int enter_userns(const struct lj_iso_spec *s, int sock, lj_err *e)
+{
+	const char *W = "allow.mount";
+	int flags = CLONE_NEWUSER | CLONE_NEWNS | (s->policy.vnet ? CLONE_NEWNET : 0);
+	if (unshare(flags) < 0)
+		return lj_error(e, errno, "%s: user namespace", W);
+	lj_iso_send(sock, LJ_ISO_MSG_USERNS, 0, NULL);
+	struct lj_iso_msg m;
+	int r = lj_iso_recv(sock, &m);
+	if (r == 1 && m.kind == LJ_ISO_MSG_ERR) {
+		e->errnum = m.errnum;
+		snprintf(e->msg, sizeof e->msg, "%s", m.text);
+		return -1;
+	}
+	if (r != 1 || m.kind != LJ_ISO_MSG_READY)
+		return lj_errorx(e, "%s: no uid map from the creator", W);
+	if (!s->policy.vnet)
+		return 0;
+	/* /sys stays the sysfs of the namespace clone made (lo only): a sysfs mounted now would not
+	 * be locked. The jail's root may mount a read-only one of its own network itself. */
+	return lo_up(e);
+}
+
+/* Everything the child does between "go" and "ready". Returns the counting fd in *countfd. sock:
+ * the creation socket (the user namespace's map round trip). */
+static int child_setup(const struct lj_iso_spec *s, int sock, int *countfd, lj_err *e)
 {
 	bool shared = !s->path || !strcmp(s->path, "/");
 	const char *root = shared ? "/" : s->path;
@@ -547,6 +582,9 @@ static int child_setup(const struct lj_iso_spec *s, int *countfd, lj_err *e)
 
 	set_cmdline();
 
+	if (lj_isolate_wants_userns(&s->policy) && enter_userns(s, sock, e) < 0)
+		return -1;
+
 	/* The filter first (loading it without no_new_privs needs CAP_SYS_ADMIN), then the bounds.
 	 */
 	if (lj_iso_seccomp_load(&s->policy, e) < 0)
@@ -556,9 +594,186 @@ static int child_setup(const struct lj_iso_spec *s, int *countfd, lj_err *e)
 	return 0;
 }
 
+/* ---- the control channel (the init's side) ---------------------------------------------------
+ * Commands the init forked for LAUNCH requests, until reaped. */
+struct launched {
+	pid_t pid;
+	uint32_t id;
+};
+struct initctl {
+	int sock; /* the channel, -1 once closed */
+	int sfd, countfd;
+	uint64_t bnd;
+	bool persist;
+	struct launched *runs;
+	size_t nruns;
+	char *buf;
+};
+
+/* Never blocks: a creator that stopped reading must not stall the jail's init. */
+static void ctl_send(struct initctl *c, int kind, uint32_t id, int val, const lj_err *e, int pass)
+{
+	if (c->sock < 0)
+		return;
+	struct lj_iso_msg m = {.kind = kind, .pid = val, .id = (int32_t)id};
+	if (e) {
+		m.errnum = e->errnum;
+		snprintf(m.text, sizeof m.text, "%s", e->msg);
+	}
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int))];
+	} cb;
+	memset(&cb, 0, sizeof cb);
+	/* without a text, only the header: more of them fit in the socket's buffer */
+	struct iovec iov = {.iov_base = &m,
+	                    .iov_len = e ? sizeof m : offsetof(struct lj_iso_msg, text)};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	if (pass >= 0) {
+		mh.msg_control = cb.b;
+		mh.msg_controllen = sizeof cb.b;
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &pass, sizeof(int));
+	}
+	ssize_t r;
+	do
+		r = sendmsg(c->sock, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (r < 0 && errno == EINTR);
+}
+
+/* Reap every child that is gone; a launched command's status goes to the creator. */
+static void reap_children(struct initctl *c)
+{
+	pid_t w;
+	int st;
+	while ((w = waitpid(-1, &st, WNOHANG)) > 0) {
+		for (size_t i = 0; i < c->nruns; i++) {
+			if (c->runs[i].pid != w)
+				continue;
+			ctl_send(c, LJ_ISO_MSG_STATUS, c->runs[i].id, st, NULL, -1);
+			c->runs[i] = c->runs[--c->nruns];
+			break;
+		}
+	}
+}
+
+static void ctl_launch(struct initctl *c, const struct lj_iso_req *rq, const char *rest, size_t n,
+                       const int *fds, int nfds)
+{
+	lj_err e = {0};
+	if (nfds != 3) {
+		lj_errorx(&e, "jail_attach: bad launch request");
+		ctl_send(c, LJ_ISO_MSG_ERR, rq->id, 0, &e, -1);
+		return;
+	}
+	int es[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, es) < 0) {
+		lj_error(&e, errno, "jail_attach: socketpair");
+		ctl_send(c, LJ_ISO_MSG_ERR, rq->id, 0, &e, -1);
+		return;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		/* nothing of the init's own survives into the command */
+		close(c->sock);
+		close(c->sfd);
+		if (c->countfd >= 0)
+			close(c->countfd);
+		close(es[0]);
+		lj_iso_launch_child(rest, n, fds, es[1], rq->id, c->bnd);
+	}
+	int err = errno;
+	close(es[1]);
+	if (pid < 0) {
+		lj_error(&e, err, "fork in the jail");
+		ctl_send(c, LJ_ISO_MSG_ERR, rq->id, 0, &e, -1);
+	} else {
+		c->runs = realloc(c->runs, (c->nruns + 1) * sizeof *c->runs);
+		if (c->runs)
+			c->runs[c->nruns++] = (struct launched){.pid = pid, .id = rq->id};
+		else
+			c->nruns = 0;
+		ctl_send(c, LJ_ISO_MSG_PID, rq->id, pid, NULL, es[0]);
+	}
+	close(es[0]);
+}
+
+static bool jail_empty(int countfd);
+
+/* One request from the creator (or its EOF). */
+static void ctl_serve(struct initctl *c)
+{
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(3 * sizeof(int))];
+	} cb;
+	struct iovec iov = {.iov_base = c->buf, .iov_len = LJ_ISO_REQ_MAX};
+	struct msghdr mh = {.msg_iov = &iov,
+	                    .msg_iovlen = 1,
+	                    .msg_control = cb.b,
+	                    .msg_controllen = sizeof cb.b};
+	ssize_t n;
+	do
+		n = recvmsg(c->sock, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == EAGAIN)
+		return;
+	if (n <= 0) {
+		/* the creator is done: the jail goes on as it is */
+		close(c->sock);
+		c->sock = -1;
+		return;
+	}
+	int fds[3] = {-1, -1, -1}, nfds = 0;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof fd);
+			if (nfds < 3)
+				fds[nfds++] = fd;
+			else
+				close(fd);
+		}
+	}
+	struct lj_iso_req rq;
+	if ((size_t)n >= sizeof rq && !(mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+		memcpy(&rq, c->buf, sizeof rq);
+		if (rq.kind == LJ_ISO_REQ_PERSIST) {
+			c->persist = rq.arg != 0;
+			bool exiting = false;
+			if (!c->persist) {
+				/* reap first: a zombie of ours counts until it is reaped */
+				reap_children(c);
+				exiting = jail_empty(c->countfd);
+			}
+			ctl_send(c, LJ_ISO_MSG_PERSIST, rq.id, exiting, NULL, -1);
+			if (exiting)
+				_exit(0);
+		} else if (rq.kind == LJ_ISO_REQ_LAUNCH) {
+			ctl_launch(c, &rq, c->buf + sizeof rq, (size_t)n - sizeof rq, fds, nfds);
+		} else if (rq.kind == LJ_ISO_REQ_KILL) {
+			for (size_t i = 0; i < c->nruns; i++)
+				if (c->runs[i].id == rq.id)
+					kill(c->runs[i].pid, rq.arg ? (int)rq.arg : SIGKILL);
+		}
+	}
+	for (int i = 0; i < nfds; i++)
+		close(fds[i]);
+}
+
 /* ---- PID 1 ------------------------------------------------------------------------------------
  */
 
+/* No process in the jail's PID namespace but the init. The caller reaps first: what is listed
+ * is alive, a zombie of another jail process, or a child of ours that died after the reaping
+ * (it counts until reaped; its SIGCHLD brings the next check). A process reparented to us is
+ * listed all along. */
 static bool jail_empty(int countfd)
 {
 	if (countfd < 0)
@@ -583,7 +798,7 @@ static bool jail_empty(int countfd)
 	return empty;
 }
 
-static _Noreturn void init_main(bool persist, int countfd, bool nested, int lsock, pid_t lpid)
+static _Noreturn void init_main(bool persist, int countfd, bool nested, int ctl, uint64_t bnd)
 {
 	sigset_t all;
 	sigfillset(&all);
@@ -595,8 +810,8 @@ static _Noreturn void init_main(bool persist, int countfd, bool nested, int lsoc
 	int sfd = signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sfd < 0)
 		_exit(1);
-	/* Keep only the fds the loop needs (signals, the count view, the launcher's socket). */
-	int keep[3] = {sfd, countfd, lsock};
+	/* Keep only the fds the loop needs (signals, the count view, the control channel). */
+	int keep[3] = {sfd, countfd, ctl};
 	for (int a = 0; a < 3; a++) /* sort, -1 first */
 		for (int b = a + 1; b < 3; b++)
 			if (keep[b] < keep[a]) {
@@ -631,20 +846,30 @@ static _Noreturn void init_main(bool persist, int countfd, bool nested, int lsoc
 		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	setsid();
 
+	struct initctl c = {
+	        .sock = ctl, .sfd = sfd, .countfd = countfd, .bnd = bnd, .persist = persist};
+	if (c.sock >= 0 && !(c.buf = malloc(LJ_ISO_REQ_MAX))) {
+		close(c.sock);
+		c.sock = -1;
+	}
 	for (;;) {
-		pid_t w;
-		int st;
-		while ((w = waitpid(-1, &st, WNOHANG)) > 0)
-			if (w == lpid && lsock >= 0) {
-				lj_iso_send(lsock, LJ_ISO_MSG_STATUS, st, NULL);
-				close(lsock);
-				lsock = -1;
-			}
-		if (!persist && jail_empty(countfd))
+		reap_children(&c);
+		if (!c.persist && jail_empty(countfd))
 			_exit(0);
-		struct pollfd p = {.fd = sfd, .events = POLLIN};
-		if (poll(&p, 1, persist ? -1 : 100) < 0 && errno != EINTR)
+		struct pollfd p[2] = {{.fd = sfd, .events = POLLIN},
+		                      {.fd = c.sock, .events = POLLIN}};
+		if (poll(p, c.sock >= 0 ? 2 : 1, c.persist ? -1 : 100) < 0 && errno != EINTR)
 			usleep(100000); /* never spin */
+		if (c.sock >= 0 && p[1].revents) {
+			ctl_serve(&c);
+			if (c.sock < 0) {
+				free(c.buf);
+				c.buf = NULL;
+				free(c.runs);
+				c.runs = NULL;
+				c.nruns = 0;
+			}
+		}
 		struct signalfd_siginfo si;
 		while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
 			/* Only the host (a sender outside the namespace: pid 0 here) may steer. */
@@ -652,15 +877,22 @@ static _Noreturn void init_main(bool persist, int countfd, bool nested, int lsoc
 			if (!host)
 				continue;
 			if (si.ssi_signo == SIGUSR1)
-				persist = false;
+				c.persist = false;
 			else if (si.ssi_signo == SIGUSR2)
-				persist = true;
+				c.persist = true;
 			else if (si.ssi_signo == SIGTERM) {
-				persist = false;
+				c.persist = false;
 				kill(-1, SIGTERM);
 			}
 		}
 	}
+}
+
+/* The caller's network namespace made in advance is used (vnet, and no user namespace: that
+ * one gets its own network namespace, see enter_userns). */
+static bool premade_netns(const struct lj_iso_spec *s)
+{
+	return s->policy.vnet && s->netns_fd > 0 && !lj_isolate_wants_userns(&s->policy);
 }
 
 static _Noreturn void child_main(const struct lj_iso_spec *s, int sock, bool unshare_cg,
@@ -668,6 +900,12 @@ static _Noreturn void child_main(const struct lj_iso_spec *s, int sock, bool uns
 {
 	lj_err e = {0};
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	/* entered before its fd is closed with the rest below */
+	if (premade_netns(s) && setns(s->netns_fd, CLONE_NEWNET) < 0) {
+		lj_error(&e, errno, "setns(the jail's network namespace)");
+		lj_iso_send(sock, LJ_ISO_MSG_ERR, 0, &e);
+		_exit(1);
+	}
 	/* Nothing of the caller's open files may reach the jail. */
 	if (sock > 3)
 		syscall(SYS_close_range, 3, (unsigned)sock - 1, 0);
@@ -680,28 +918,15 @@ static _Noreturn void child_main(const struct lj_iso_spec *s, int sock, bool uns
 		lj_error(&e, errno, "cgroup namespace");
 		goto fail;
 	}
-	if (child_setup(s, &countfd, &e) < 0)
+	if (child_setup(s, sock, &countfd, &e) < 0)
 		goto fail;
-	pid_t l = -1;
-	if (s->launcher) {
-		/* it inherits every namespace, cgroup, bound and filter of the init, and the socket
-		 */
-		l = fork();
-		if (l == 0) {
-			if (countfd >= 0)
-				close(countfd);
-			lj_iso_launcher_main(sock, lj_isolate_caps(&s->policy));
-		}
-		if (l < 0) {
-			lj_error(&e, errno, "fork the launcher");
-			goto fail;
-		}
-	}
 	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
 	lj_iso_send(sock, LJ_ISO_MSG_READY, 0, NULL);
-	if (l < 0)
+	if (!s->control) {
 		close(sock);
-	init_main(s->persist, countfd, nested, l > 0 ? sock : -1, l);
+		sock = -1;
+	}
+	init_main(s->persist, countfd, nested, sock, lj_isolate_caps(&s->policy));
 fail:
 	lj_iso_send(sock, LJ_ISO_MSG_ERR, 0, &e);
 	_exit(1);
@@ -731,6 +956,22 @@ int lj_isolate_parent_limit(int *children_max, lj_err *e)
 	return 1;
 }
 
+/* The identity map for the child's new user namespace (see enter_userns). setgroups stays
+ * "allow": the writer holds CAP_SETGID in the parent namespace. */
+static int write_id_maps(pid_t pid, lj_err *e)
+{
+	static const char *const files[] = {"uid_map", "gid_map"};
+	for (size_t i = 0; i < LJ_ARRAY_LEN(files); i++) {
+		char p[64];
+		snprintf(p, sizeof p, "/proc/%d/%s", (int)pid, files[i]);
+		lj_autoclose int fd = open(p, O_WRONLY | O_CLOEXEC);
+		ssize_t n = (ssize_t)strlen(LJ_ISO_ID_MAP);
+		if (fd < 0 || write(fd, LJ_ISO_ID_MAP, (size_t)n) != n)
+			return lj_error(e, errno, "allow.mount: %s", p);
+	}
+	return 0;
+}
+
 int lj_isolate_create(const struct lj_iso_spec *spec, struct lj_iso_proc *proc, lj_err *e)
 {
 	int limit;
@@ -745,13 +986,15 @@ int lj_isolate_create(const struct lj_iso_spec *spec, struct lj_iso_proc *proc, 
 		if (!S_ISDIR(st.st_mode))
 			return lj_error(e, ENOTDIR, "%s", spec->path);
 	}
+	/* the compiled seccomp filter from the run directory, for the child (saves ~0.6 ms) */
+	lj_iso_seccomp_prepare(&spec->policy, NULL);
 	int sp[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		return lj_error(e, errno, "socketpair");
 
 	uint64_t flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWCGROUP;
-	if (spec->policy.vnet)
-		flags |= CLONE_NEWNET;
+	if (spec->policy.vnet && !premade_netns(spec))
+		flags |= CLONE_NEWNET; /* else the child enters spec->netns_fd */
 	if (lj_iso_new_ipc(&spec->policy))
 		flags |= CLONE_NEWIPC;
 
@@ -793,6 +1036,15 @@ int lj_isolate_create(const struct lj_iso_spec *spec, struct lj_iso_proc *proc, 
 		goto fail;
 	lj_iso_send(sp[0], LJ_ISO_MSG_READY, 0, NULL);
 	r = lj_iso_recv(sp[0], &m);
+	/* allow.mount: the child asks once for its uid/gid map (enter_userns). */
+	if (r == 1 && m.kind == LJ_ISO_MSG_USERNS && lj_isolate_wants_userns(&spec->policy)) {
+		if (write_id_maps(pid, e) < 0) {
+			lj_iso_send(sp[0], LJ_ISO_MSG_ERR, 0, e);
+			goto fail;
+		}
+		lj_iso_send(sp[0], LJ_ISO_MSG_READY, 0, NULL);
+		r = lj_iso_recv(sp[0], &m);
+	}
 	if (r != 1 || m.kind != LJ_ISO_MSG_READY) {
 		if (r == 1 && m.kind == LJ_ISO_MSG_ERR) {
 			e->errnum = m.errnum;
@@ -810,9 +1062,9 @@ int lj_isolate_create(const struct lj_iso_spec *spec, struct lj_iso_proc *proc, 
 	proc->pid = pid;
 	proc->pidfd = pidfd;
 	proc->start = start;
-	proc->launchfd = -1;
-	if (spec->launcher)
-		proc->launchfd = sp[0];
+	proc->ctlfd = -1;
+	if (spec->control)
+		proc->ctlfd = sp[0];
 	else
 		close(sp[0]);
 	return 0;
@@ -843,6 +1095,25 @@ int lj_isolate_set_persist(int pidfd, bool persist, lj_err *e)
 {
 	if (pidfd_send_signal(pidfd, persist ? SIGUSR2 : SIGUSR1, NULL, 0) < 0)
 		return lj_error(e, errno, "persist");
+	return 0;
+}
+
+int lj_isolate_control_persist(int ctlfd, bool persist, bool *exiting, lj_err *e)
+{
+	static uint32_t seq;
+	struct lj_iso_req rq = {.kind = LJ_ISO_REQ_PERSIST, .id = ++seq, .arg = persist};
+	*exiting = false;
+	ssize_t r;
+	do
+		r = send(ctlfd, &rq, sizeof rq, MSG_NOSIGNAL);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return lj_error(e, errno == EPIPE || errno == ECONNRESET ? ESRCH : errno,
+		                "persist");
+	struct lj_iso_msg m;
+	if (lj_iso_ctl_wait(ctlfd, LJ_ISO_MSG_PERSIST, rq.id, -1, &m, NULL) != 1)
+		return lj_error(e, ESRCH, "persist");
+	*exiting = m.pid != 0;
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
+#include <stddef.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -290,21 +291,45 @@ static int join_init_cgroups(pid_t ipid, lj_err *e)
 /* ---- C and G -----------------------------------------------------------------------------------
  */
 
+/* The init of an allow.mount jail lives in a user namespace of its own; a default jail's init
+ * in ours (setns into one's own user namespace is EINVAL). */
+static int init_userns_differs(pid_t ipid, bool *differs, lj_err *e)
+{
+	char p[64];
+	snprintf(p, sizeof p, "/proc/%d/ns/user", (int)ipid);
+	struct stat a, b;
+	if (stat(p, &a) < 0)
+		return lj_error(e, errno, "jail_attach: %s", p);
+	if (stat("/proc/self/ns/user", &b) < 0)
+		return lj_error(e, errno, "jail_attach: /proc/self/ns/user");
+	*differs = a.st_dev != b.st_dev || a.st_ino != b.st_ino;
+	return 0;
+}
+
 static int join_namespaces(int pidfd, pid_t ipid, lj_err *e)
 {
+	bool userns = false;
+	if (init_userns_differs(ipid, &userns, e) < 0)
+		return -1;
+	/* Through the pidfd the kernel checks every namespace with the caller's credentials (the
+	 * host's root: allowed into all of them) and switches them at once. */
 	const int all = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID |
-	                CLONE_NEWCGROUP;
+	                CLONE_NEWCGROUP | (userns ? CLONE_NEWUSER : 0);
 	if (!lj_iso_fault("isolate-setns-pidfd") && setns(pidfd, all) == 0)
 		return 0;
 	/* Before 5.8: one fd per namespace, all opened first (paths stop resolving after mnt), in
-	 * nsenter's order. */
+	 * nsenter's order, but the user namespace last: the PID, UTS, IPC, cgroup (and, without
+	 * vnet, network) namespaces belong to the host's user namespace, and joining them needs
+	 * CAP_SYS_ADMIN there, which a process that joined the jail's user namespace has lost. */
 	static const struct {
 		const char *name;
 		int flag;
 	} ns[] = {{"cgroup", CLONE_NEWCGROUP}, {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS},
-	          {"net", CLONE_NEWNET},       {"pid", CLONE_NEWPID}, {"mnt", CLONE_NEWNS}};
+	          {"net", CLONE_NEWNET},       {"pid", CLONE_NEWPID}, {"mnt", CLONE_NEWNS},
+	          {"user", CLONE_NEWUSER}};
 	int fds[LJ_ARRAY_LEN(ns)];
-	for (size_t i = 0; i < LJ_ARRAY_LEN(ns); i++) {
+	size_t n = LJ_ARRAY_LEN(ns) - (userns ? 0 : 1);
+	for (size_t i = 0; i < n; i++) {
 		char p[64];
 		snprintf(p, sizeof p, "/proc/%d/ns/%s", (int)ipid, ns[i].name);
 		fds[i] = open(p, O_RDONLY | O_CLOEXEC);
@@ -313,7 +338,7 @@ static int join_namespaces(int pidfd, pid_t ipid, lj_err *e)
 	}
 	if (!lj_isolate_alive(pidfd))
 		return lj_error(e, ESRCH, "jail_attach");
-	for (size_t i = 0; i < LJ_ARRAY_LEN(ns); i++) {
+	for (size_t i = 0; i < n; i++) {
 		if (setns(fds[i], ns[i].flag) < 0)
 			return lj_error(e, errno, "jail_attach: setns %s", ns[i].name);
 		close(fds[i]);
@@ -339,15 +364,28 @@ static int become_user(const struct user *u, uint64_t bnd, lj_err *e)
 	return lj_iso_caps_apply(bnd, false, e);
 }
 
-static _Noreturn void g_main(const struct lj_iso_exec *x, char **envp, int sock)
+/* tag: the .id of an error message (the launch request's id; 0 for spawn). */
+static _Noreturn void g_main(const struct lj_iso_exec *x, char **envp, int sock, uint32_t tag)
 {
 	lj_err e = {0};
 	int fds[3] = {x->stdin_fd, x->stdout_fd, x->stderr_fd};
+	/* An fd already at 0..2 (the init of a root without /dev/null has them closed, so passed
+	 * fds land there, close-on-exec): move the misplaced ones out of the way first, and keep
+	 * one in place across the exec. */
 	for (int i = 0; i < 3; i++)
-		if (fds[i] >= 0 && fds[i] != i && dup2(fds[i], i) < 0) {
+		if (fds[i] >= 0 && fds[i] < 3 && fds[i] != i &&
+		    (fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3)) < 0) {
+			lj_error(&e, errno, "dup");
+			goto fail;
+		}
+	for (int i = 0; i < 3; i++) {
+		if (fds[i] < 0)
+			continue;
+		if (fds[i] == i ? fcntl(i, F_SETFD, 0) < 0 : dup2(fds[i], i) < 0) {
 			lj_error(&e, errno, "dup2");
 			goto fail;
 		}
+	}
 	/* A clean signal state; only what the jail's program sets itself. */
 	for (int s = 1; s < NSIG; s++)
 		signal(s, SIG_DFL);
@@ -374,8 +412,11 @@ static _Noreturn void g_main(const struct lj_iso_exec *x, char **envp, int sock)
 		execvp(x->argv[0], x->argv);
 		lj_error(&e, errno, "execvp: %s", x->argv[0]);
 	}
-fail:
-	lj_iso_send(sock, LJ_ISO_MSG_ERR, 0, &e);
+fail:;
+	struct lj_iso_msg m = {.kind = LJ_ISO_MSG_ERR, .errnum = e.errnum, .id = (int32_t)tag};
+	snprintf(m.text, sizeof m.text, "%s", e.msg);
+	while (send(sock, &m, sizeof m, MSG_NOSIGNAL) < 0 && errno == EINTR)
+		;
 	_exit(e.errnum == ENOENT ? 127 : 126);
 }
 
@@ -417,7 +458,7 @@ static _Noreturn void c_main(int pidfd, pid_t ipid, uint64_t bnd, const struct l
 	pid_t g = (pid_t)syscall(SYS_clone, (unsigned long)(CLONE_PARENT | SIGCHLD), NULL, NULL,
 	                         NULL, NULL);
 	if (g == 0)
-		g_main(x, env.v, sock);
+		g_main(x, env.v, sock, 0);
 	if (g < 0) {
 		lj_error(&e, errno, "fork in the jail");
 		goto fail;
@@ -454,6 +495,8 @@ pid_t lj_isolate_spawn(int init_pidfd, const struct lj_iso_policy *pol, const st
 		user_free(&u);
 		return lj_error(e, errno, "socketpair");
 	}
+	/* the compiled filter from the run directory: the helper then only loads it */
+	lj_iso_seccomp_prepare(pol, NULL);
 	int cpidfd = -1;
 	bool into_cg = false;
 	pid_t c = lj_iso_clone(0, x->cgroup_fd, &cpidfd, &into_cg);
@@ -551,17 +594,13 @@ int lj_isolate_exec(int init_pidfd, const struct lj_iso_policy *pol, const struc
 	return 128 + WTERMSIG(st);
 }
 
-/* ---- the launcher: a jail's first command without the helper --------------------------------
- * lj_isolate_launch sends one request (struct launch_hdr, then NUL-terminated strings: user,
- * dir, argv..., env...; SCM_RIGHTS: stdin, stdout, stderr). The launcher is a fork of the
- * caller made while it created the jail, so x->builtin's address is valid in it. */
+/* ---- commands through the jail's init (the control channel) ---------------------------------
+ * lj_isolate_launch sends one LAUNCH request: struct lj_iso_req, struct lj_iso_launch_hdr, then
+ * NUL-terminated strings: user, dir, argv..., base environment..., env...; SCM_RIGHTS: stdin,
+ * stdout, stderr. The base environment is the caller's (only TERM when clean): the init has none
+ * of its own. */
 
-struct launch_hdr {
-	uint32_t flags, argc, envc, pad;
-	uint64_t builtin;
-};
-enum { LF_CLEAN = 1, LF_LOGIN_DIR = 2, LF_USER = 4, LF_DIR = 8, LF_ARGV = 16, LF_IN_JAIL = 32 };
-#define LAUNCH_MAX (192 * 1024)
+enum { LF_CLEAN = 1, LF_LOGIN_DIR = 2, LF_USER = 4, LF_DIR = 8, LF_ARGV = 16 };
 
 static const char *next_str(const char **p, const char *end)
 {
@@ -573,56 +612,36 @@ static const char *next_str(const char **p, const char *end)
 	return s;
 }
 
-_Noreturn void lj_iso_launcher_main(int sock, uint64_t bnd)
+_Noreturn void lj_iso_launch_child(const char *req, size_t n, const int fds[3], int errsock,
+                                   uint32_t id, uint64_t bnd)
 {
 	lj_err e = {0};
-	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	prctl(PR_SET_NAME, "ljail-launch", 0, 0, 0);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	char *buf = malloc(LAUNCH_MAX);
-	if (!buf)
-		_exit(1);
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(3 * sizeof(int))];
-	} c;
-	struct iovec iov = {.iov_base = buf, .iov_len = LAUNCH_MAX};
-	struct msghdr mh = {
-	        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.b, .msg_controllen = sizeof c.b};
-	ssize_t n;
-	do
-		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n <= 0)
-		_exit(0); /* not wanted */
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-	int fds[3];
-	struct launch_hdr h;
-	if (!cm || cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(sizeof fds) ||
-	    (size_t)n < sizeof h || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
-		lj_errorx(&e, "jail_attach: bad launch request");
-		goto fail;
-	}
-	memcpy(fds, CMSG_DATA(cm), sizeof fds);
-	memcpy(&h, buf, sizeof h);
-	const char *p = buf + sizeof h, *end = buf + n;
+	struct lj_iso_launch_hdr h;
+	const char *p = req + sizeof h, *end = req + n;
+	char **argv = NULL, **env = NULL, **base = NULL;
+	if (n < sizeof h)
+		goto bad;
+	memcpy(&h, req, sizeof h);
 	const char *user = h.flags & LF_USER ? next_str(&p, end) : NULL;
 	const char *dir = h.flags & LF_DIR ? next_str(&p, end) : NULL;
-	if (h.argc > 4096 || h.envc > 4096) {
-		lj_errorx(&e, "jail_attach: bad launch request");
-		goto fail;
-	}
-	char **argv = calloc((size_t)h.argc + 1, sizeof *argv);
-	char **env = calloc((size_t)h.envc + 1, sizeof *env);
-	bool ok = argv && env && (!(h.flags & LF_USER) || user) && (!(h.flags & LF_DIR) || dir);
+	if (h.argc > 65536 || h.envc > 65536 || h.basec > 65536)
+		goto bad;
+	argv = calloc((size_t)h.argc + 1, sizeof *argv);
+	env = calloc((size_t)h.envc + 1, sizeof *env);
+	base = calloc((size_t)h.basec + 1, sizeof *base);
+	bool ok = argv && env && base && (!(h.flags & LF_USER) || user) &&
+	          (!(h.flags & LF_DIR) || dir);
 	for (uint32_t i = 0; ok && i < h.argc; i++)
 		ok = (argv[i] = (char *)next_str(&p, end)) != NULL;
+	for (uint32_t i = 0; ok && i < h.basec; i++)
+		ok = (base[i] = (char *)next_str(&p, end)) != NULL;
 	for (uint32_t i = 0; ok && i < h.envc; i++)
 		ok = (env[i] = (char *)next_str(&p, end)) != NULL;
-	if (!ok) {
-		lj_errorx(&e, "jail_attach: bad launch request");
-		goto fail;
-	}
+	if (!ok || ((h.flags & LF_ARGV) && !argv[0]))
+		goto bad;
+	environ = base; /* what env_build reads as "the caller's" */
 	struct lj_iso_exec x = {
 	        .argv = h.flags & LF_ARGV ? argv : NULL,
 	        .env = h.envc ? env : NULL,
@@ -642,7 +661,9 @@ _Noreturn void lj_iso_launcher_main(int sock, uint64_t bnd)
 		goto fail;
 	if (!u.set && x.clean && lookup_jail(NULL, &u, &e) < 0)
 		goto fail;
-	/* the init's bounds (bnd) and filter are already ours: it forked us after taking them */
+	/* The init's bounds (bnd) and filter are already ours: it took them before forking us.
+	 * become_user gives what lj_isolate_spawn's G gets: root with permitted = effective = the
+	 * bounds and no supplementary groups, or the user with none. */
 	if (become_user(&u, bnd, &e) < 0)
 		goto fail;
 	const char *cwd = x.dir ? x.dir : (x.login_dir && u.set ? u.home : "/");
@@ -654,17 +675,89 @@ _Noreturn void lj_iso_launcher_main(int sock, uint64_t bnd)
 	env_build(&x, &u, &envv);
 	if (!envv.v)
 		lj_strv_add(&envv, "PATH=" LJ_ISO_PATH);
-	/* we become the command; the init reaps it and relays its status */
-	g_main(&x, envv.v, sock);
-fail:
-	lj_iso_send(sock, LJ_ISO_MSG_ERR, 0, &e);
+	g_main(&x, envv.v, errsock, id);
+bad:
+	lj_errorx(&e, "jail_attach: bad launch request");
+fail:;
+	struct lj_iso_msg m = {.kind = LJ_ISO_MSG_ERR, .errnum = e.errnum, .id = (int32_t)id};
+	snprintf(m.text, sizeof m.text, "%s", e.msg);
+	while (send(errsock, &m, sizeof m, MSG_NOSIGNAL) < 0 && errno == EINTR)
+		;
 	_exit(1);
 }
 
-static int send_launch(int fd, const struct lj_iso_exec *x, lj_err *e)
+static long ms_since(const struct timespec *t0)
 {
-	struct launch_hdr h = {.builtin = (uint64_t)(uintptr_t)x->builtin};
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+int lj_iso_ctl_wait(int ctlfd, int kind, uint32_t id, int timeout_ms, struct lj_iso_msg *m, int *fd)
+{
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (fd)
+		*fd = -1;
+	for (;;) {
+		int wait = -1;
+		if (timeout_ms >= 0) {
+			long spent = ms_since(&t0);
+			wait = spent >= timeout_ms ? 0 : (int)(timeout_ms - spent);
+		}
+		struct pollfd pf = {.fd = ctlfd, .events = POLLIN};
+		int pr = poll(&pf, 1, wait);
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr < 0)
+			return -1;
+		if (pr == 0)
+			return 0;
+		union {
+			struct cmsghdr h;
+			char b[CMSG_SPACE(sizeof(int))];
+		} cb;
+		struct iovec iov = {.iov_base = m, .iov_len = sizeof *m};
+		struct msghdr mh = {.msg_iov = &iov,
+		                    .msg_iovlen = 1,
+		                    .msg_control = cb.b,
+		                    .msg_controllen = sizeof cb.b};
+		ssize_t n = recvmsg(ctlfd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			return -1;
+		int passed = -1;
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+		if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+		    cm->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(&passed, CMSG_DATA(cm), sizeof passed);
+		if ((size_t)n < sizeof *m)
+			m->text[(size_t)n > offsetof(struct lj_iso_msg, text)
+			                ? (size_t)n - offsetof(struct lj_iso_msg, text)
+			                : 0] = '\0';
+		m->text[sizeof m->text - 1] = '\0';
+		bool mine = (size_t)n >= offsetof(struct lj_iso_msg, text) &&
+		            (uint32_t)m->id == id && (m->kind == kind || m->kind == LJ_ISO_MSG_ERR);
+		if (!mine) {
+			if (passed >= 0)
+				close(passed);
+			continue;
+		}
+		if (fd)
+			*fd = passed;
+		else if (passed >= 0)
+			close(passed);
+		return 1;
+	}
+}
+
+static int send_launch(int fd, uint32_t id, const struct lj_iso_exec *x, lj_err *e)
+{
+	struct lj_iso_req rq = {.kind = LJ_ISO_REQ_LAUNCH, .id = id};
+	struct lj_iso_launch_hdr h = {.builtin = (uint64_t)(uintptr_t)x->builtin};
 	lj_buf b = {0};
+	lj_buf_add(&b, (const char *)&rq, sizeof rq);
 	lj_buf_add(&b, (const char *)&h, sizeof h); /* placeholder, rewritten below */
 	if (x->clean)
 		h.flags |= LF_CLEAN;
@@ -683,10 +776,16 @@ static int send_launch(int fd, const struct lj_iso_exec *x, lj_err *e)
 		for (char *const *a = x->argv; *a; a++, h.argc++)
 			lj_buf_add(&b, *a, strlen(*a) + 1);
 	}
+	for (char **a = environ; a && *a; a++) {
+		if (x->clean && !lj_startswith(*a, "TERM="))
+			continue;
+		lj_buf_add(&b, *a, strlen(*a) + 1);
+		h.basec++;
+	}
 	for (char *const *a = x->env; a && *a; a++, h.envc++)
 		lj_buf_add(&b, *a, strlen(*a) + 1);
-	memcpy(b.s, &h, sizeof h);
-	if (b.len > LAUNCH_MAX) {
+	memcpy(b.s + sizeof rq, &h, sizeof h);
+	if (b.len > LJ_ISO_REQ_MAX) {
 		lj_buf_free(&b);
 		return lj_error(e, E2BIG, "jail_attach");
 	}
@@ -725,60 +824,70 @@ static int send_launch(int fd, const struct lj_iso_exec *x, lj_err *e)
 	return 0;
 }
 
-int lj_isolate_launch(int *launchfd, const struct lj_iso_exec *x, int timeout_ms, int *status,
+static void copy_err(lj_err *e, const struct lj_iso_msg *m)
+{
+	e->errnum = m->errnum;
+	snprintf(e->msg, sizeof e->msg, "%s", m->text);
+}
+
+int lj_isolate_launch(int ctlfd, const struct lj_iso_exec *x, bool bg, int timeout_ms, int *status,
                       lj_err *e)
 {
-	int fd = *launchfd;
-	*launchfd = -1;
-	if (fd < 0)
-		return lj_error(e, EBADF, "jail_attach: no launcher");
-	if ((x->argv && !x->argv[0]) || (!x->user_in_jail && (x->user || x->clean))) {
-		close(fd);
+	static uint32_t seq;
+	uint32_t id = ++seq | 0x80000000u; /* apart from lj_isolate_control_persist's ids */
+	if (ctlfd < 0)
+		return lj_error(e, EBADF, "jail_attach: no control channel");
+	if ((x->argv && !x->argv[0]) || (!x->user_in_jail && (x->user || x->clean)))
 		return lj_errorx(e,
 		                 x->argv && !x->argv[0] ? "no command" : "jail_attach: host user");
-	}
-	if (send_launch(fd, x, e) < 0) {
-		close(fd);
+	if (send_launch(ctlfd, id, x, e) < 0)
 		return -1;
-	}
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	int rc = -1;
-	bool failed = false;
-	for (;;) {
-		int wait = -1;
-		if (timeout_ms >= 0) {
-			struct timespec t;
-			clock_gettime(CLOCK_MONOTONIC, &t);
-			long spent =
-			        (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
-			wait = spent >= timeout_ms ? 0 : (int)(timeout_ms - spent);
-		}
-		struct pollfd pf = {.fd = fd, .events = POLLIN};
-		int pr = poll(&pf, 1, wait);
-		if (pr < 0 && errno == EINTR)
-			continue;
-		if (pr == 0) {
-			rc = 1;
-			break;
-		}
-		struct lj_iso_msg m;
-		int r = lj_iso_recv(fd, &m);
-		if (r <= 0) {
-			if (!failed)
-				lj_errorx(e, "jail_attach: the launcher died");
-			break;
-		}
-		if (m.kind == LJ_ISO_MSG_ERR && !failed) {
-			e->errnum = m.errnum;
-			snprintf(e->msg, sizeof e->msg, "%s", m.text);
-			failed = true;
-		} else if (m.kind == LJ_ISO_MSG_STATUS) {
-			*status = m.pid;
-			rc = failed ? -1 : 0;
-			break;
-		}
+	struct lj_iso_msg m;
+	int errfd = -1;
+	/* the pid (or the init's own failure); the init answers at once */
+	if (lj_iso_ctl_wait(ctlfd, LJ_ISO_MSG_PID, id, -1, &m, &errfd) != 1)
+		return lj_error(e, ESRCH, "jail_attach");
+	if (m.kind == LJ_ISO_MSG_ERR) {
+		if (errfd >= 0)
+			close(errfd);
+		copy_err(e, &m);
+		return -1;
 	}
-	close(fd);
-	return rc;
+	/* up to the command's execve: an error, or EOF once it exec'd */
+	bool failed = false;
+	if (errfd >= 0) {
+		struct lj_iso_msg em;
+		if (lj_iso_recv(errfd, &em) == 1 && em.kind == LJ_ISO_MSG_ERR) {
+			copy_err(e, &em);
+			failed = true;
+		}
+		close(errfd);
+	}
+	if (bg)
+		return failed ? -1 : 0; /* the init reaps it; its status is dropped */
+	long left = -1;
+	if (timeout_ms >= 0) {
+		left = timeout_ms - ms_since(&t0);
+		if (left < 0)
+			left = 0;
+	}
+	int r = lj_iso_ctl_wait(ctlfd, LJ_ISO_MSG_STATUS, id, (int)left, &m, NULL);
+	int rc = 0;
+	if (r == 0) {
+		/* exec.timeout: the init kills it and reports it reaped */
+		struct lj_iso_req rq = {.kind = LJ_ISO_REQ_KILL, .id = id, .arg = SIGKILL};
+		while (send(ctlfd, &rq, sizeof rq, MSG_NOSIGNAL) < 0 && errno == EINTR)
+			;
+		r = lj_iso_ctl_wait(ctlfd, LJ_ISO_MSG_STATUS, id, -1, &m, NULL);
+		rc = 1;
+	}
+	if (r != 1 || m.kind != LJ_ISO_MSG_STATUS) {
+		if (!failed)
+			lj_errorx(e, "jail_attach: the jail's init died");
+		return -1;
+	}
+	*status = m.pid;
+	return failed ? -1 : rc;
 }

@@ -7,9 +7,11 @@
  * later passes the init's pidfd to lj_isolate_spawn()/lj_isolate_exec().
  *
  * Contract with the lifecycle (read before calling):
- *  - Create a jail with spec.persist = true ("forced persist while commands run"), run
- *    exec.start/command, then call lj_isolate_set_persist(pidfd, <the jail's persist>). A jail
- *    created non-persistent with nothing in it dies at once.
+ *  - Create a jail with spec.persist = true ("forced persist while commands run") and
+ *    spec.control, run exec.start/command through lj_isolate_launch, then call
+ *    lj_isolate_control_persist(ctlfd, <the jail's persist>): a jail created non-persistent with
+ *    nothing in it dies at once, and the answer says so (wait for the pidfd, then clean up). Other
+ *    processes (jail -m) use lj_isolate_set_persist.
  *  - "Empty" means: no process in the jail's PID namespace except the init. The init counts them
  *    through a private proc instance of that namespace (not through cgroups), so processes
  *    entered by jexec count although they are not its children. It checks on every SIGCHLD and
@@ -39,7 +41,27 @@
 /* ---- policy: allow.* and friends ------------------------------------------------------------
  * allow.* → Linux (the man pages repeat this table):
  *   raw_sockets      CAP_NET_RAW
- *   mount (.<fs>)    CAP_SYS_ADMIN; the mount calls are not refused by seccomp
+ *   mount (.<fs>)    CAP_SYS_ADMIN inside a user namespace of the jail's own (identity uid/gid
+ *                    maps written by the creator; lj_isolate_wants_userns), entered by the init
+ *                    after every mount of the jail is made and the root pivoted, with a copy of
+ *                    the mount namespace: the copy locks all inherited mounts (no umount, move,
+ *                    or read-write remount of /proc/sys, /sys, /dev, the /proc masks). The mount
+ *                    calls are not refused by seccomp. Mountable: tmpfs, bind mounts (nullfs),
+ *                    overlay, ramfs, devpts (newinstance), binfmt_misc (per user namespace);
+ *                    a read-only sysfs of the jail's own network (vnet). Refused by the kernel:
+ *                    proc, rw sysfs, mqueue, cgroup v1/v2, devtmpfs, debugfs, block devices.
+ *                    allow.mount.<fs> does not narrow this. FreeBSD differences: procfs cannot
+ *                    be mounted again (the jail always has /proc); capabilities the kernel
+ *                    checks in the host's user namespace stop working in such a jail:
+ *                    CAP_SYS_TIME (settime/adjtime), CAP_LINUX_IMMUTABLE (chflags), CAP_IPC_LOCK
+ *                    (mlock), CAP_SYSLOG (read_msgbuf), and without vnet everything on the
+ *                    host's network (raw_sockets, routing, reserved_ports: no bind below 1024)
+ *                    and CAP_IPC_OWNER over a shared IPC namespace (sysvipc). With vnet the
+ *                    init also makes the network namespace there (after its mounts; lo up), so
+ *                    CAP_NET_ADMIN/NET_RAW/NET_BIND_SERVICE keep working. Jails inside
+ *                    (children.max) cannot be made: no user namespace in a jail, and a new proc
+ *                    is refused while the jail's /proc has overmounts. Entering (spawn) joins
+ *                    the user namespace too.
  *   chflags          CAP_LINUX_IMMUTABLE (chattr +i/+a)
  *   mlock            CAP_IPC_LOCK
  *   read_msgbuf      CAP_SYSLOG and syslog(2) allowed (refused by seccomp otherwise)
@@ -53,8 +75,9 @@
  *   quotas           quotactl(2) not refused by seccomp
  *   socket_af        socket families beyond unix/inet/inet6/netlink (others: EAFNOSUPPORT)
  *   unprivileged_proc_debug  off: ptrace/process_vm_* refused by seccomp
- *   set_hostname     cannot be granted without a user namespace: the UTS namespace is private and
- *                    the hostname is set from outside (host.hostname); sethostname inside: EPERM
+ *   set_hostname     cannot be granted: the UTS namespace is private and belongs to the host's
+ *                    user namespace (also with allow.mount); the hostname is set from outside
+ *                    (host.hostname); sethostname inside: EPERM
  *   extattr, nfsd, setaudit, vmm, unprivileged_parent_tampering: accepted, no Linux effect
  * Always kept: CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID SETPCAP SETFCAP SYS_CHROOT
  * AUDIT_WRITE NET_BROADCAST. Always dropped: MKNOD (FreeBSD jails cannot mknod), SYS_MODULE,
@@ -109,6 +132,11 @@ void lj_isolate_policy_init(struct lj_iso_policy *p);
  * sysv* inherit. Missing keys keep the defaults; unknown keys are ignored; a bad value is an error
  * naming the param. */
 int lj_isolate_policy_from_params(const lj_strv *params, struct lj_iso_policy *p, lj_err *e);
+/* The jail's init gets a user namespace of its own (allow.mount; see the table above). Then a vnet
+ * jail's network namespace is made by the init after its mounts, inside that user namespace:
+ * nothing may prepare one for it beforehand (a pre-made network namespace fd in the spec is
+ * ignored; interfaces are moved in after lj_isolate_create, through the init's pidfd). */
+bool lj_isolate_wants_userns(const struct lj_iso_policy *p);
 /* The capability bounding set (bit n = capability n) the policy gives. */
 uint64_t lj_isolate_caps(const struct lj_iso_policy *p);
 /* Write the seccomp filter for the policy as libseccomp PFC text to fd (debugging, tests). */
@@ -132,10 +160,17 @@ struct lj_iso_spec {
 	 * moves need not wait for it. May be NULL. A failure aborts the create. */
 	int (*before_go)(pid_t init_pid, void *arg, lj_err *e);
 	void *before_go_arg;
-	/* Keep a launcher ready in the jail for its first command (lj_isolate_launch): a child of
-	 * the init, already in every namespace and cgroup, so that command needs no helper and no
-	 * cgroup.procs writes (each can wait for an RCU grace period). */
-	bool launcher;
+	/* Keep the creation socket as a control channel to the init (proc.ctlfd): persist
+	 * requests answered with whether the init exits now (lj_isolate_control_persist), and
+	 * commands the init forks itself (lj_isolate_launch: no helper, no cgroup.procs writes,
+	 * each of which can wait for an RCU grace period, no setns). */
+	bool control;
+	/* A VNET jail's network namespace made in advance by the caller (so interfaces can be
+	 * created straight inside it before the jail exists): the init enters it first thing
+	 * instead of getting a new one. > 0 with policy.vnet; 0 or -1: none (a fresh one). Not
+	 * used when the jail gets a user namespace (its network namespace must belong to it). The
+	 * fd stays the caller's. */
+	int netns_fd;
 };
 
 /* The jail's init as the registry records it. */
@@ -143,8 +178,8 @@ struct lj_iso_proc {
 	pid_t pid;      /* host view */
 	int pidfd;      /* O_CLOEXEC; the caller closes it */
 	uint64_t start; /* /proc/PID/stat field 22 */
-	int launchfd;   /* spec.launcher: the socket to the launcher (O_CLOEXEC), else -1; give it
-	                 * to lj_isolate_launch or close it (the launcher then exits) */
+	int ctlfd;      /* spec.control: the control channel (O_CLOEXEC), else -1. Closing it ends
+	                 * the channel only: the init goes on as it is */
 };
 
 /* Make the jail: clone3(CLONE_PIDFD|CLONE_NEW{NS,UTS,PID,CGROUP}[|NET][|IPC][|CLONE_INTO_CGROUP]),
@@ -155,8 +190,15 @@ struct lj_iso_proc {
 int lj_isolate_create(const struct lj_iso_spec *spec, struct lj_iso_proc *proc, lj_err *e);
 
 /* persist on/off for a running jail (SIGUSR2/SIGUSR1 to the init; the same signals sent from inside
- * the jail are ignored). Off: the jail dies as soon as it is empty (at once if it is now). */
+ * the jail are ignored). Off: the jail dies as soon as it is empty (at once if it is now). Any
+ * process may do this; whether the jail is about to go is then only a guess. */
 int lj_isolate_set_persist(int pidfd, bool persist, lj_err *e);
+/* The same through the control channel, with the init as the judge: off makes it reap what it
+ * can, then count the processes of its PID namespace (a zombie counts until reaped, a process
+ * being reparented to it counts all along); *exiting is true when the jail was empty and the
+ * init exits right after answering (wait for its pidfd, no timeout needed). Not exiting: it
+ * exits when its last process goes. -1 (ESRCH) when the init is gone or the channel closed. */
+int lj_isolate_control_persist(int ctlfd, bool persist, bool *exiting, lj_err *e);
 
 /* Remove a running jail: SIGTERM to every process in it (through the init), wait up to timeout_ms
  * for them to go (the init then exits), then SIGKILL the init (the kernel kills the rest). Returns
@@ -204,14 +246,18 @@ struct lj_iso_exec {
  * (lj_isolate_wait): a dying jail's init waits for every process of its namespace to be reaped. */
 pid_t lj_isolate_spawn(int init_pidfd, const struct lj_iso_policy *pol, const struct lj_iso_exec *x,
                        int *pidfd, lj_err *e);
-/* Run x through the launcher of a jail made with spec.launcher (*launchfd: proc.launchfd; it is
- * used once and closed, *launchfd becomes -1) and wait for it, as lj_isolate_spawn +
- * lj_isolate_wait would: the launcher forks the command, which execs with x's user, environment,
- * directory and stdio; the launcher relays its wait status. Not for a host user
- * (!x->user_in_jail with x->user or x->clean): use lj_isolate_spawn. Returns 0 with *status,
- * 1 on timeout (the command keeps running: the caller removes the jail), -1 with e (as spawn:
- * "execvp: sh: No such file or directory"). timeout_ms < 0: no timeout. */
-int lj_isolate_launch(int *launchfd, const struct lj_iso_exec *x, int timeout_ms, int *status,
+/* Run x through the control channel of a jail made with spec.control (ctlfd: proc.ctlfd; any
+ * number of times): the init forks the command, which takes x's user (looked up in the jail),
+ * environment (the caller's, or TERM only when clean, plus x->env), directory and stdio, and the
+ * capabilities lj_isolate_spawn's G would have (the init's bounds and filter are the jail's); it
+ * then execs, or runs x->builtin (the init is a fork of its creator: the address is valid). The
+ * command is the init's child: its session is the init's (no controlling terminal; interactive
+ * use wants lj_isolate_spawn) and the init reaps it, so a jail is seen empty as soon as it goes.
+ * Not for a host user (!x->user_in_jail with x->user or x->clean). bg: return once it exec'd
+ * (its status is dropped). Else wait for it: 0 with its wait status in *status; 1 when
+ * timeout_ms (< 0: none) passed first: the init killed it (SIGKILL) and *status is that; -1 with
+ * e (as spawn: "execvp: sh: No such file or directory"; ESRCH "jail_attach": the init is gone). */
+int lj_isolate_launch(int ctlfd, const struct lj_iso_exec *x, bool bg, int timeout_ms, int *status,
                       lj_err *e);
 /* Wait for a spawned process: timeout_ms < 0 waits forever. Returns 0 with the wait status in
  * *status, 1 on timeout (the process still runs), -1 on error. */

@@ -22,16 +22,33 @@ static inline bool lj_iso_fault(const char *step)
 bool lj_iso_new_ipc(const struct lj_iso_policy *p);
 /* Build and load the policy's seccomp filter (needs CAP_SYS_ADMIN: no no_new_privs). */
 int lj_iso_seccomp_load(const struct lj_iso_policy *p, lj_err *e);
+/* Read (or compile and keep) the policy's BPF program from the run directory, so that a later
+ * lj_iso_seccomp_load of the same policy in this process or a child only loads it. Call before
+ * the run directory is out of sight (before clone); on failure the load compiles it itself. */
+int lj_iso_seccomp_prepare(const struct lj_iso_policy *p, lj_err *e);
 /* Drop every capability outside `keep` from the bounding set, clear inheritable and ambient,
  * and cut permitted/effective to keep. */
 int lj_iso_caps_apply(uint64_t keep, bool bounding_only, lj_err *e);
 
-/* What the helper processes send back over their SOCK_SEQPACKET socket. */
-enum { LJ_ISO_MSG_READY = 1, LJ_ISO_MSG_ERR = 2, LJ_ISO_MSG_PID = 3, LJ_ISO_MSG_STATUS = 4 };
+/* What the helper processes (and the init, on the control channel) send back over their
+ * SOCK_SEQPACKET socket. */
+enum {
+	LJ_ISO_MSG_READY = 1,
+	LJ_ISO_MSG_ERR = 2,
+	LJ_ISO_MSG_PID = 3,
+	LJ_ISO_MSG_STATUS = 4,
+	LJ_ISO_MSG_PERSIST = 5,
+	/* allow.mount: the child made its user namespace; the creator writes the identity uid/gid
+	 * maps and answers READY (or ERR). */
+	LJ_ISO_MSG_USERNS = 6,
+};
+/* allow.mount: the identity map, written by the creator (CAP_SETUID in the parent namespace). */
+#define LJ_ISO_ID_MAP "0 0 4294967295\n"
 struct lj_iso_msg {
 	int32_t kind;
 	int32_t errnum;
 	int32_t pid;
+	int32_t id; /* control channel: the request's id */
 	char text[1024];
 };
 /* Send e (or a READY/PID message) to the peer; errors ignored: the peer reads EOF instead. */
@@ -48,8 +65,39 @@ pid_t lj_iso_clone(uint64_t flags, int cgfd, int *pidfd, bool *into_cg);
 #define LJ_ISO_JAIL_RUNDIR "/run/ljail"
 #define LJ_ISO_JAIL_INFO   "/run/ljail/.jail"
 
-/* The launcher (spec.launcher): forked by the init before it reports ready; waits on sock for
- * lj_isolate_launch's one request and becomes that command. The init, its parent, reaps it and
- * sends its wait status (LJ_ISO_MSG_STATUS, in .pid) over the same socket: by then the command
- * is gone from the jail, so a non-persistent jail is seen empty at once. */
-_Noreturn void lj_iso_launcher_main(int sock, uint64_t bnd);
+/* The control channel (spec.control): the creating process keeps its end of the creation socket
+ * after READY; the init serves it from its loop and never blocks on it (replies are sent with
+ * MSG_DONTWAIT). A request is one datagram starting with struct lj_iso_req:
+ *  PERSIST (arg 1 on / 0 off): off makes the init reap what it can, then count the jail's
+ *    processes; it replies MSG_PERSIST with .pid = 1 when it exits right after the reply (off and
+ *    empty), else 0.
+ *  LAUNCH (id; then struct lj_iso_launch_hdr and its strings; SCM_RIGHTS stdin, stdout, stderr):
+ *    the init forks the command (already in every namespace, cgroup, bound and filter) and replies
+ *    MSG_PID (.id, .pid = the pid in the jail) carrying by SCM_RIGHTS the read end of a socket that
+ *    gets one MSG_ERR if the command fails before its execve and reads EOF once it exec'd; or
+ *    MSG_ERR (.id) if it could not fork. When the init reaps the command: MSG_STATUS (.id, .pid =
+ *    the wait status).
+ *  KILL (id, arg = signal): the command of that id, if not yet reaped, gets the signal.
+ * EOF: the init closes its end and goes on (persist stays as it is). */
+enum { LJ_ISO_REQ_PERSIST = 1, LJ_ISO_REQ_LAUNCH = 2, LJ_ISO_REQ_KILL = 3 };
+struct lj_iso_req {
+	uint32_t kind, id, arg, pad;
+};
+struct lj_iso_launch_hdr {
+	uint32_t flags, argc, envc, basec;
+	uint64_t builtin; /* the init is a fork of its creator: the address is valid there */
+};
+/* On the creator's side: wait up to timeout_ms (< 0: forever) for the reply of `kind` to
+ * request id (an MSG_ERR of that id ends the wait too), dropping replies to others (the status of
+ * a background command). An fd passed with the reply goes to *fd (else -1; NULL: closed).
+ * 1 with *m, 0 on timeout, -1 when the init is gone (EOF) or on error. */
+int lj_iso_ctl_wait(int ctlfd, int kind, uint32_t id, int timeout_ms, struct lj_iso_msg *m,
+                    int *fd);
+/* The largest request (header, launch header and strings). */
+#define LJ_ISO_REQ_MAX (256 * 1024)
+
+/* In the init's fork for a LAUNCH request: req/n is what follows struct lj_iso_req, fds the
+ * command's stdio, errsock the error socket (MSG_ERR .id = id on failure; close-on-exec), bnd the
+ * jail's bounding set (already ours). Becomes the command. */
+_Noreturn void lj_iso_launch_child(const char *req, size_t n, const int fds[3], int errsock,
+                                   uint32_t id, uint64_t bnd);

@@ -1,10 +1,17 @@
 /* isolate/policy.c: allow.* → capability bounding set and seccomp filter. */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/capability.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <sys/ioctl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "isolate/isolate.h"
@@ -153,6 +160,11 @@ int lj_isolate_policy_from_params(const lj_strv *params, struct lj_iso_policy *p
 			p->sysvsem = LJ_SYSV_INHERIT;
 	}
 	return 0;
+}
+
+bool lj_isolate_wants_userns(const struct lj_iso_policy *p)
+{
+	return (p->allow & LJ_ALLOW_MOUNT) != 0;
 }
 
 bool lj_iso_new_ipc(const struct lj_iso_policy *p)
@@ -322,11 +334,13 @@ static scmp_filter_ctx build_filter(const struct lj_iso_policy *p, lj_err *e)
 		for (uint64_t af = 0; af < 17; af++) {
 			if (af == AF_UNIX || af == AF_INET || af == AF_INET6 || af == AF_NETLINK)
 				continue;
-			struct scmp_arg_cmp a = {.arg = 0, .op = SCMP_CMP_EQ, .datum_a = af, .datum_b = 0};
+			struct scmp_arg_cmp a = {
+			        .arg = 0, .op = SCMP_CMP_EQ, .datum_a = af, .datum_b = 0};
 			if (deny(c, AFNS, "socket", 1, &a, e) < 0)
 				goto fail_e;
 		}
-		/* spelled out: libseccomp's SCMP_A0 leaves datum_b to the compiler, which clang flags */
+		/* spelled out: libseccomp's SCMP_A0 leaves datum_b to the compiler, which clang
+		 * flags */
 		struct scmp_arg_cmp a = {.arg = 0,
 		                         .op = SCMP_CMP_GE,
 		                         .datum_a = (p->allow & LJ_ALLOW_RAW_SOCKETS) ? 18 : 17,
@@ -369,8 +383,141 @@ fail_e:
 	return NULL;
 }
 
+/* ---- the compiled filter, kept per policy ------------------------------------------------------
+ * Building the filter with libseccomp costs ~0.6 ms in a fresh process (loading it ~0.1 ms), on
+ * the path of every jail create. lj_iso_seccomp_prepare, called before the jail's processes lose
+ * sight of the run directory, reads the compiled BPF program from $LJAIL_RUNDIR/seccomp-*.bpf
+ * (or compiles and writes it there); lj_iso_seccomp_load, in the child, then only loads it. The
+ * file names what compiled it (the executable, libseccomp, the kernel): anything else is
+ * compiled anew, so a new build of ljail never loads an old filter. */
+
+#define SC_MAGIC "ljail-seccomp 1\n"
+
+static struct {
+	bool ok;
+	struct lj_iso_policy p;
+	struct sock_filter *insns;
+	unsigned short len;
+} sc_memo;
+
+static bool same_policy(const struct lj_iso_policy *a, const struct lj_iso_policy *b)
+{
+	return a->allow == b->allow && a->vnet == b->vnet && a->sysvshm == b->sysvshm &&
+	       a->sysvmsg == b->sysvmsg && a->sysvsem == b->sysvsem &&
+	       a->children_max == b->children_max;
+}
+
+/* The file's first line: the policy and what compiled the program. */
+static char *sc_identity(const struct lj_iso_policy *p, struct stat *exe)
+{
+	struct utsname u;
+	if (uname(&u) < 0)
+		return NULL;
+	const struct scmp_version *v = seccomp_version();
+	return xasprintf(SC_MAGIC "%x %d %d %d %d %d exe %llx %llx %lld %lld.%09ld libseccomp "
+	                          "%u.%u.%u kernel %s\n",
+	                 p->allow, p->vnet, (int)p->sysvshm, (int)p->sysvmsg, (int)p->sysvsem,
+	                 p->children_max, (unsigned long long)exe->st_dev,
+	                 (unsigned long long)exe->st_ino, (long long)exe->st_size,
+	                 (long long)exe->st_mtim.tv_sec, exe->st_mtim.tv_nsec, v ? v->major : 0,
+	                 v ? v->minor : 0, v ? v->micro : 0, u.release);
+}
+
+static void sc_remember(const struct lj_iso_policy *p, const void *insns, size_t bytes)
+{
+	free(sc_memo.insns);
+	sc_memo.insns = xmalloc(bytes);
+	memcpy(sc_memo.insns, insns, bytes);
+	sc_memo.len = (unsigned short)(bytes / sizeof(struct sock_filter));
+	sc_memo.p = *p;
+	sc_memo.ok = true;
+}
+
+/* libseccomp's program for the policy, as raw BPF. */
+static int sc_compile(const struct lj_iso_policy *p, char **out, size_t *len, lj_err *e)
+{
+	scmp_filter_ctx c = build_filter(p, e);
+	if (!c)
+		return -1;
+	int fd = memfd_create("ljail-seccomp", MFD_CLOEXEC);
+	int r = fd < 0 ? -errno : seccomp_export_bpf(c, fd);
+	seccomp_release(c);
+	if (r == 0) {
+		lj_autofree char *path = xasprintf("/proc/self/fd/%d", fd);
+		r = lj_read_file(path, out, len, e) < 0 ? -EIO : 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (r < 0)
+		return lj_error(e, -r, "seccomp_export_bpf");
+	return 0;
+}
+
+/* The cached program, trusted only when it is ours and nobody else could have written it. */
+static int sc_read(const char *path, char **out, size_t *len)
+{
+	lj_autoclose int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 022) || st.st_size <= 0 || st.st_size > 65536)
+		return -1;
+	*out = xmalloc((size_t)st.st_size);
+	ssize_t r = pread(fd, *out, (size_t)st.st_size, 0);
+	if (r != st.st_size)
+		return -1;
+	*len = (size_t)r;
+	return 0;
+}
+
+int lj_iso_seccomp_prepare(const struct lj_iso_policy *p, lj_err *e)
+{
+	if (sc_memo.ok && same_policy(&sc_memo.p, p))
+		return 0;
+	struct stat exe;
+	if (stat("/proc/self/exe", &exe) < 0)
+		return lj_error(e, errno, "/proc/self/exe");
+	lj_autofree char *id = sc_identity(p, &exe);
+	if (!id)
+		return lj_error(e, errno, "uname");
+	const char *rd = getenv("LJAIL_RUNDIR");
+	lj_autofree char *path =
+	        xasprintf("%s/seccomp-%x-%d%d%d%d-%d-%llx.bpf", rd && *rd ? rd : "/run/ljail",
+	                  p->allow, p->vnet, (int)p->sysvshm, (int)p->sysvmsg, (int)p->sysvsem,
+	                  p->children_max, (unsigned long long)exe.st_ino);
+	size_t idlen = strlen(id), n = 0;
+	lj_autofree char *file = NULL;
+	if (sc_read(path, &file, &n) == 0 && n > idlen && !memcmp(file, id, idlen) &&
+	    (n - idlen) % sizeof(struct sock_filter) == 0 &&
+	    (n - idlen) / sizeof(struct sock_filter) <= BPF_MAXINSNS) {
+		sc_remember(p, file + idlen, n - idlen);
+		return 0;
+	}
+	lj_autofree char *prog = NULL;
+	size_t plen = 0;
+	if (sc_compile(p, &prog, &plen, e) < 0)
+		return -1;
+	if (plen == 0 || plen % sizeof(struct sock_filter) ||
+	    plen / sizeof(struct sock_filter) > BPF_MAXINSNS)
+		return lj_errorx(e, "seccomp: a program of %zu bytes", plen);
+	sc_remember(p, prog, plen);
+	/* a run directory we cannot write (a nested jail's) only costs the next one the compile */
+	lj_buf b = {0};
+	lj_buf_add(&b, id, idlen);
+	lj_buf_add(&b, prog, plen);
+	lj_write_file_replace(path, b.s, b.len, 0600, NULL);
+	lj_buf_free(&b);
+	return 0;
+}
+
 int lj_iso_seccomp_load(const struct lj_iso_policy *p, lj_err *e)
 {
+	if (sc_memo.ok && same_policy(&sc_memo.p, p)) {
+		/* as libseccomp loads it (no flags; no no_new_privs: CAP_SYS_ADMIN allows it) */
+		struct sock_fprog prog = {.len = sc_memo.len, .filter = sc_memo.insns};
+		if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+			return lj_error(e, errno, "seccomp_load");
+		return 0;
+	}
 	scmp_filter_ctx c = build_filter(p, e);
 	if (!c)
 		return -1;

@@ -19,7 +19,8 @@ struct lj_jail_request {
 	bool verbose;          /* -v */
 	bool print_jid;        /* -i */
 	bool cmdline;          /* the jail is defined on the command line (conf holds just it) */
-	int max_parallel;      /* -p N; 0 = no limit */
+	int max_parallel;      /* -p N: at most N jails at once (1 = sequential); 0 = the default
+	                          ($LJAIL_PARALLEL, else 4 per online CPU) */
 	const char *jid_file;  /* -J */
 	const char *conf_path; /* -f, or NULL for a command-line jail; "-" = stdin */
 	struct jc_conf *conf;  /* the jails that can be acted on */
@@ -28,7 +29,9 @@ struct lj_jail_request {
 	bool post_only; /* -C: with -r, a jail no longer running gets its post-removal steps */
 };
 
-/* Do what the request asks, printing as jail(8) does. Returns the exit status (0 or 1). */
+/* Do what the request asks, printing as jail(8) does. Returns the exit status (0 or 1).
+ * Several jails are worked on concurrently, one child process each, within the -p limit and in
+ * `depend` order; their messages come out in the order a sequential run prints them. */
 int lj_jail_run(const struct lj_jail_request *req);
 
 struct lj_record;

@@ -19,14 +19,19 @@ struct jx {
 	bool have_rec;
 	struct lj_record rec; /* the registry record once created (or found) */
 	int pidfd;            /* the init's pidfd, or -1 */
-	int launchfd;         /* the launcher for the jail's command (lj_isolate_launch), or -1 */
-	struct lj_cg *cg;     /* the jail's cgroup, NULL when not made/opened */
-	bool owns_cj;         /* cj was made here (free it) */
+	int launchfd; /* control channel to the init while creating (lj_isolate_launch), or -1 */
+	struct lj_cg *cg; /* the jail's cgroup, NULL when not made/opened */
+	bool owns_cj;     /* cj was made here (free it) */
 
 	/* how far the create sequence got: what the undo has to take back */
 	size_t ip4_done, ip6_done, mount_done, fstab_done, vnet_done;
 	bool rctl_set; /* jail.conf `rctl` rules went into the rule store */
 	lj_strv fstab; /* the mount.fstab lines, read once */
+
+	/* vnet (steps.c): > 0, the jail's network namespace made before exec.prestart; the
+	 * vnet.interface members left to die with their namespace at removal */
+	int netns_fd;
+	lj_strv vnet_die;
 
 	/* scheduling */
 	enum jx_state state;

@@ -8,6 +8,8 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -484,6 +486,258 @@ static bool ready(struct plan *p, struct jx *j, bool *skip)
 	return true;
 }
 
+/* The order in which a sequential run takes the jails: passes over the config order (reversed
+ * for a removal), each taking every jail whose dependencies were taken before it. Whether a
+ * jail succeeds does not change it (a failed dependee makes the dependent `skipped` at the same
+ * place), so it is known before anything runs: the parallel run starts jails in this order and
+ * prints their messages in it. Returns the number of jails placed. */
+static size_t sequential_order(struct plan *p, bool reverse, size_t *order)
+{
+	bool *taken = xcalloc(p->n + 1, sizeof *taken);
+	size_t no = 0;
+	for (size_t i = 0; i < p->n; i++)
+		taken[i] = p->j[i].state != JX_PENDING; /* failed while planning */
+	for (bool progress = true; progress;) {
+		progress = false;
+		for (size_t o = 0; o < p->n; o++) {
+			size_t i = reverse ? p->n - 1 - o : o;
+			if (taken[i])
+				continue;
+			bool ok = true;
+			for (size_t k = 0; k < p->j[i].ndeps && ok; k++)
+				ok = taken[p->j[i].deps[k]];
+			if (!ok)
+				continue;
+			taken[i] = true;
+			order[no++] = i;
+			progress = true;
+		}
+	}
+	free(taken);
+	return no;
+}
+
+/* How many jails may be worked on at once: $LJAIL_PARALLEL (1 = one after the other), else
+ * 4 per online CPU (each jail mostly waits for the kernel, so more than the CPUs pays);
+ * -p N lowers it further (FreeBSD: at most N commands at once; here at most N jails). */
+static int parallel_limit(const struct lj_jail_request *req)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int limit = cpus > 0 ? (int)(cpus * 4) : 4;
+	const char *env = getenv("LJAIL_PARALLEL");
+	int v;
+	if (env && *env && lj_parse_int(env, &v) && v > 0)
+		limit = v;
+	if (req->max_parallel > 0 && req->max_parallel < limit)
+		limit = req->max_parallel;
+	return limit;
+}
+
+static void write_all(int fd, const char *s, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, s, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		s += w;
+		n -= (size_t)w;
+	}
+}
+
+static void slurp(int fd, lj_buf *b)
+{
+	char tmp[8192];
+	off_t off = 0;
+	for (;;) {
+		ssize_t r = pread(fd, tmp, sizeof tmp, off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		lj_buf_add(b, tmp, (size_t)r);
+		off += r;
+	}
+}
+
+/* One jail worked on by a child process. What it prints goes to a memory file of its own (one
+ * for both streams when stdout and stderr are the same file, so their interleaving stays), and
+ * the parent copies it out in the sequential order once the jail and every jail before it are
+ * done: lines of different jails never mix and the output is what -p1 prints. */
+struct worker {
+	pid_t pid;
+	int outfd, errfd; /* errfd == -1: stderr went into outfd */
+	lj_buf out, err;
+	bool finished; /* its messages may be printed */
+	bool skipped;  /* print "skipped" for it */
+};
+
+static bool same_file(int a, int b)
+{
+	struct stat sa, sb;
+	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
+static int spawn(struct plan *p, struct jx *j, struct worker *w, bool one_stream)
+{
+	w->outfd = memfd_create("ljail-out", MFD_CLOEXEC);
+	w->errfd = one_stream ? -1 : memfd_create("ljail-err", MFD_CLOEXEC);
+	if (w->outfd < 0 || (!one_stream && w->errfd < 0)) {
+		if (w->outfd >= 0)
+			close(w->outfd);
+		if (w->errfd >= 0)
+			close(w->errfd);
+		w->outfd = w->errfd = -1;
+		return -1;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(w->outfd, STDOUT_FILENO);
+		dup2(one_stream ? w->outfd : w->errfd, STDERR_FILENO);
+		/* a registry of its own: the inherited directory fd shares its read position with
+		 * every sibling (the registry reads it through dup), so concurrent lookups would
+		 * skip records and a running jail would look absent */
+		lj_err e;
+		lj_reg_close(&p->reg);
+		if (lj_reg_open(&p->reg, &e) < 0) {
+			lj_err_print("jail", &e);
+			_exit(1);
+		}
+		int r = do_jail(p, j);
+		fflush(stdout);
+		fflush(stderr);
+		_exit(r < 0 ? 1 : 0);
+	}
+	if (pid < 0) {
+		close(w->outfd);
+		if (w->errfd >= 0)
+			close(w->errfd);
+		w->outfd = w->errfd = -1;
+		return -1;
+	}
+	w->pid = pid;
+	return 0;
+}
+
+static void collect(const struct jx *j, struct worker *w, int st)
+{
+	slurp(w->outfd, &w->out);
+	close(w->outfd);
+	if (w->errfd >= 0) {
+		slurp(w->errfd, &w->err);
+		close(w->errfd);
+	}
+	/* a child that was killed could say nothing: say it, or the failure has no reason */
+	if (WIFSIGNALED(st))
+		lj_buf_addf(w->errfd >= 0 ? &w->err : &w->out, "jail: %s%s%s\n",
+		            j->msgname ? j->msgname : "", j->msgname ? ": " : "",
+		            strsignal(WTERMSIG(st)));
+	w->outfd = w->errfd = -1;
+	w->pid = 0;
+	w->finished = true;
+}
+
+static void emit(struct jx *j, struct worker *w)
+{
+	fflush(stdout);
+	if (w->skipped)
+		jx_warn(j, "skipped");
+	write_all(STDOUT_FILENO, w->out.s ? w->out.s : "", w->out.len);
+	write_all(STDERR_FILENO, w->err.s ? w->err.s : "", w->err.len);
+	lj_buf_free(&w->out);
+	lj_buf_free(&w->err);
+}
+
+/* The parallel run: at most `limit` children, each doing one jail; a jail starts once its
+ * dependencies are done (a failed or skipped one makes it `skipped`), in the sequential order
+ * where several are ready. A signal stops the starting of jails and is passed on to the
+ * children, which undo the jail in progress. Returns 1 if anything failed. */
+static int run_parallel(struct plan *p, const size_t *order, size_t norder, int limit)
+{
+	struct worker *w = xcalloc(p->n + 1, sizeof *w);
+	bool one_stream = same_file(STDOUT_FILENO, STDERR_FILENO);
+	int status = 0, running = 0;
+	bool forwarded = false;
+	size_t printed = 0;
+	for (;;) {
+		bool progress = false;
+		for (size_t k = 0; k < norder && running < limit; k++) {
+			size_t i = order[k];
+			struct jx *j = &p->j[i];
+			bool skip;
+			if (j->state != JX_PENDING || !ready(p, j, &skip))
+				continue;
+			progress = true;
+			if (jx_interrupted() || skip) {
+				/* as in the sequential run: an interrupt fails what did not start,
+				 * quietly; a failed dependee makes the jail `skipped` */
+				j->state = jx_interrupted() ? JX_FAILED : JX_SKIPPED;
+				w[i].skipped = !jx_interrupted();
+				w[i].finished = true;
+				status = 1;
+				continue;
+			}
+			if (spawn(p, j, &w[i], one_stream) < 0) {
+				if (running > 0) /* out of processes or memory: wait for one */
+					break;
+				/* nothing runs: do it here (its messages come out now) */
+				for (; printed < k && w[order[printed]].finished; printed++)
+					emit(&p->j[order[printed]], &w[order[printed]]);
+				j->state = do_jail(p, j) < 0 ? JX_FAILED : JX_DONE;
+				w[i].finished = true;
+				if (j->state == JX_FAILED)
+					status = 1;
+				continue;
+			}
+			j->state = JX_RUNNING;
+			running++;
+		}
+		while (printed < norder && w[order[printed]].finished) {
+			size_t i = order[printed++];
+			emit(&p->j[i], &w[i]);
+		}
+		if (running == 0) {
+			if (!progress)
+				break;
+			continue;
+		}
+		if (jx_interrupted() && !forwarded) {
+			/* a kill of jail(8) alone reaches its children too */
+			for (size_t i = 0; i < p->n; i++)
+				if (w[i].pid > 0)
+					kill(w[i].pid, got_signal);
+			forwarded = true;
+		}
+		int st;
+		pid_t pid = waitpid(-1, &st, 0);
+		if (pid < 0) {
+			if (errno == EINTR)
+				continue;
+			break; /* ECHILD: cannot happen while running > 0 */
+		}
+		for (size_t i = 0; i < p->n; i++) {
+			if (w[i].pid != pid)
+				continue;
+			bool ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
+			p->j[i].state = ok ? JX_DONE : JX_FAILED;
+			if (!ok)
+				status = 1;
+			collect(&p->j[i], &w[i], st);
+			running--;
+		}
+	}
+	for (size_t i = 0; i < p->n; i++) {
+		lj_buf_free(&w[i].out);
+		lj_buf_free(&w[i].err);
+	}
+	free(w);
+	return status;
+}
+
 int lj_jail_run(const struct lj_jail_request *req)
 {
 	struct plan p = {.req = req};
@@ -516,88 +770,31 @@ int lj_jail_run(const struct lj_jail_request *req)
 	}
 	/* removal of everything goes in reverse order of the config */
 	bool reverse = (req->ops & LJ_OP_REMOVE) && !(req->ops & LJ_OP_CREATE);
+	size_t *order = xcalloc(p.n + 1, sizeof *order);
+	size_t norder = sequential_order(&p, reverse, order);
 
-	int limit = req->max_parallel;
-	int running = 0;
-	struct {
-		pid_t pid;
-		size_t idx;
-	} *kids = xcalloc(p.n + 1, sizeof *kids);
-	size_t nkids = 0;
-	bool parallel = limit != 1 && p.n > 1;
-	for (;;) {
-		bool progress = false, pending = false;
-		for (size_t o = 0; o < p.n; o++) {
-			size_t i = reverse ? p.n - 1 - o : o;
-			struct jx *j = &p.j[i];
-			if (j->state != JX_PENDING)
-				continue;
-			pending = true;
+	int limit = parallel_limit(req);
+	if (limit > 1 && norder > 1) {
+		if (run_parallel(&p, order, norder, limit))
+			status = 1;
+	} else {
+		for (size_t k = 0; k < norder; k++) {
+			struct jx *j = &p.j[order[k]];
 			bool skip;
-			if (!ready(&p, j, &skip))
-				continue;
+			ready(&p, j, &skip);
 			if (jx_interrupted()) {
 				j->state = JX_FAILED;
-				status = 1;
-				progress = true;
-				continue;
-			}
-			if (skip) {
+			} else if (skip) {
 				jx_warn(j, "skipped");
 				j->state = JX_SKIPPED;
-				status = 1;
-				progress = true;
-				continue;
-			}
-			if (parallel) {
-				if (limit > 0 && running >= limit)
-					break;
-				fflush(stdout);
-				fflush(stderr);
-				pid_t pid = fork();
-				if (pid == 0) {
-					int r = do_jail(&p, j);
-					fflush(stdout);
-					_exit(r < 0 ? 1 : 0);
-				}
-				if (pid < 0) {
-					j->state = do_jail(&p, j) < 0 ? JX_FAILED : JX_DONE;
-				} else {
-					j->state = JX_RUNNING;
-					kids[nkids].pid = pid;
-					kids[nkids].idx = i;
-					nkids++;
-					running++;
-				}
 			} else {
 				j->state = do_jail(&p, j) < 0 ? JX_FAILED : JX_DONE;
 			}
-			if (j->state == JX_FAILED)
+			if (j->state != JX_DONE)
 				status = 1;
-			progress = true;
 		}
-		if (running > 0) {
-			int st;
-			pid_t w = waitpid(-1, &st, 0);
-			if (w < 0 && errno == EINTR)
-				continue;
-			for (size_t k = 0; k < nkids; k++) {
-				if (kids[k].pid != w || w <= 0)
-					continue;
-				struct jx *j = &p.j[kids[k].idx];
-				bool ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
-				j->state = ok ? JX_DONE : JX_FAILED;
-				if (!ok)
-					status = 1;
-				kids[k].pid = 0;
-				running--;
-			}
-			continue;
-		}
-		if (!pending || !progress)
-			break;
 	}
-	free(kids);
+	free(order);
 	for (size_t i = 0; i < p.n; i++)
 		free_jx(&p.j[i]);
 	free(p.j);

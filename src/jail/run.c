@@ -387,16 +387,21 @@ static int run_argv(struct jx *j, const char *step, char **argv, bool injail, bo
 		        .follow_init_cgroups = true,
 		        .builtin = builtin,
 		};
-		if (j->launchfd >= 0 && !bg && !(!x.user_in_jail && (x.user || x.clean))) {
-			/* the jail's first command: its launcher is already inside */
+		/* The creating jail(8) runs its commands through the jail's init: it is inside
+		 * already (no helper, no cgroup moves, no setns). A host user needs the host's user
+		 * database, and a terminal on stdin wants the command in our session (job control,
+		 * ^C): those take lj_isolate_spawn. */
+		bool host_user = !x.user_in_jail && (x.user || x.clean);
+		if (j->launchfd >= 0 && !host_user && !isatty(STDIN_FILENO)) {
 			int st = 0;
-			int r = lj_isolate_launch(&j->launchfd, &x, exec_timeout_ms(j), &st, &e);
+			int r = lj_isolate_launch(j->launchfd, &x, bg,
+			                          bg ? -1 : (int)exec_timeout_ms(j), &st, &e);
 			lj_strv_free(&add);
 			if (r < 0) {
 				jx_warn(j, "%s", e.msg);
 				rc = -1;
 			} else {
-				rc = check_status(j, line, r == 1, st, false);
+				rc = check_status(j, line, r == 1, st, bg);
 			}
 			goto out;
 		}

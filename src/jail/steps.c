@@ -14,6 +14,7 @@
 #include "param/param.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -59,19 +60,13 @@ static int step_jail_exec(struct jx *j, const char *name)
 	return run_list(j, name, true);
 }
 
+/* j->launchfd is the control channel to the jail's init (lj_isolate_launch,
+ * lj_isolate_control_persist), kept from the create to the end of this jail(8). */
 static void drop_launcher(struct jx *j)
 {
 	if (j->launchfd >= 0)
-		close(j->launchfd); /* the launcher reads EOF and exits */
+		close(j->launchfd); /* the init closes its end and goes on */
 	j->launchfd = -1;
-}
-
-/* The first in-jail command can go through the launcher the init forked (no helper, no cgroup
- * joins): when `command` is the first thing run in the jail. */
-static bool wants_launcher(struct jx *j)
-{
-	const lj_strv *c = jx_list(j, "command"), *s = jx_list(j, "exec.start");
-	return c && c->n > 0 && (!s || s->n == 0);
 }
 
 static int step_command(struct jx *j, const char *name)
@@ -83,7 +78,6 @@ static int step_command(struct jx *j, const char *name)
 		rc = jx_run_argv(j, name, l->v, true);
 	else if (l)
 		rc = run_list(j, "command", true);
-	drop_launcher(j);
 	return rc;
 }
 
@@ -514,7 +508,8 @@ static int step_mountpoint(struct jx *j, const char *name)
 static int attach_v1(pid_t pid, void *arg, lj_err *e)
 {
 	struct lj_cg *cg = arg;
-	return cg ? lj_cg_attach(cg, pid, e) : 0;
+	/* the v2 group holds the init already: clone3 put it there, or isolate moved it */
+	return cg ? lj_cg_attach_v1(cg, pid, e) : 0;
 }
 
 /* The value the record keeps for one parameter: lists joined by ',', booleans canonical. */
@@ -750,7 +745,7 @@ static int step_create(struct jx *j, const char *name)
 		lj_reg_close(&r);
 		return -1;
 	}
-	int rc = -1;
+	int rc = -1, held = -1; /* held: the JID of our provisional record */
 	const char *want_name = jx_str(j, "name");
 	struct lj_record other;
 	if (want_name && lj_reg_find(&r, want_name, &other, NULL) == 0) {
@@ -811,8 +806,31 @@ static int step_create(struct jx *j, const char *name)
 		jx_warn(j, "%s", e.msg);
 		goto fail_rec;
 	}
-	/* A group of this name with processes but no registry record (we hold the lock and the
-	 * name is free) is what a jail(8) killed during a create left: its init. Kill it. */
+	/* The host's network belongs to the host's user namespace: a FreeBSD admin would not
+	 * expect port 80 to be refused, so say it once (jail(8) describes it). */
+	if (lj_isolate_wants_userns(&spec.policy) && !spec.policy.vnet &&
+	    (spec.policy.allow &
+	     (LJ_ALLOW_RESERVED_PORTS | LJ_ALLOW_RAW_SOCKETS | LJ_ALLOW_ROUTING)))
+		jx_warn(j, "allow.mount without vnet: reserved ports, raw sockets and routing are "
+		           "not available on Linux (see jail(8))");
+	/* The JID and the name are held by a provisional record whose "init" is this process
+	 * (jexec refuses it; a crash frees it like any dead jail's) and the lock goes: what
+	 * follows (cgroups, namespaces, the init) mostly waits for the kernel, and the creates of
+	 * other jails overlap with it instead of queueing behind the lock. */
+	{
+		struct lj_record hold = {.jid = j->jid, .name = j->name, .init_pid = getpid()};
+		for (size_t i = 0; i < rec->params.n; i++)
+			lj_strv_add(&hold.params, rec->params.v[i]);
+		lj_record_set(&hold, "ljail.creating", "1");
+		if (lj_proc_start_time(hold.init_pid, &hold.init_start, NULL) == 0 &&
+		    lj_reg_write(&r, &hold, NULL) == 0) {
+			held = j->jid;
+			lj_reg_unlock(&r);
+		}
+		lj_strv_free(&hold.params);
+	}
+	/* A group of this name with processes but no registry record (the name was free and is
+	 * ours now) is what a jail(8) killed during a create left: its init. Kill it. */
 	struct lj_cg *orphan;
 	bool pop = false;
 	if (lj_cg_open(j->name, &orphan, NULL) == 0) {
@@ -820,7 +838,9 @@ static int step_create(struct jx *j, const char *name)
 			lj_cg_kill(orphan, SIGKILL, NULL);
 		lj_cg_free(orphan);
 	}
-	if (lj_cg_create(j->name, &j->cg, &e) < 0) {
+	/* v1 groups only when a limit or cpuset needs them: every create would pay their
+	 * mkdir/rmdir and a migration that waits for an RCU grace period */
+	if (lj_cg_create_lazy(j->name, &j->cg, &e) < 0) {
 		j->cg = NULL;
 		/* inside a jail the host's cgroup tree is not ours to extend: a nested jail
 		 * lives in its parent's group */
@@ -845,17 +865,22 @@ static int step_create(struct jx *j, const char *name)
 	spec.cgroup_fd = j->cg ? lj_cg_v2_fd(j->cg) : -1;
 	spec.before_go = attach_v1;
 	spec.before_go_arg = j->cg;
-	spec.launcher = wants_launcher(j);
+	spec.control = true; /* commands and the persist request go through the init */
+
+	/* made before exec.prestart (step_prestart), or none */
+	spec.netns_fd = j->netns_fd;
 	struct lj_iso_proc proc;
 	if (lj_isolate_create(&spec, &proc, &e) < 0) {
 		jx_warn(j, "%s", e.msg);
 		goto fail_cg;
 	}
 	j->pidfd = proc.pidfd;
-	j->launchfd = proc.launchfd;
+	j->launchfd = proc.ctlfd;
 	rec->init_pid = proc.pid;
 	rec->init_start = proc.start;
-	if ((is_vnet(j) && pin_netns(j, &e) < 0) || lj_reg_write(&r, rec, &e) < 0) {
+	/* under the lock: a listing (shared lock) never sees the record while it is replaced */
+	if ((is_vnet(j) && pin_netns(j, &e) < 0) || lj_reg_lock(&r, &e) < 0 ||
+	    lj_reg_write(&r, rec, &e) < 0) {
 		jx_warn(j, "%s", e.msg);
 		unpin_netns(lj_record_get(rec, "ljail.netns"));
 		lj_isolate_stop(j->pidfd, 0, NULL);
@@ -895,6 +920,8 @@ fail_cg:
 	if (j->cg && lj_cg_destroy(j->cg, &e) == 0)
 		j->cg = NULL;
 fail_rec:
+	if (held > 0)
+		lj_reg_delete(&r, held, NULL);
 	lj_record_free(&j->rec);
 	j->jid = -1;
 out:
@@ -902,15 +929,54 @@ out:
 	return rc;
 }
 
-/* Move the first n interfaces of names (in reverse) from the namespace of netns_fd to ours.
- * A child does it: setns is per thread and jail(8) stays where it is. */
-static void move_back(const struct jx *j, char *const *names, size_t n, int netns_fd)
+/* FreeBSD returns every interface that came from elsewhere when a vnet dies (an `ifconfig X vnet
+ * J` in exec.created, not only vnet.interface). Linux keeps no home namespace, so: a veth whose
+ * peer lives outside the jail, and a physical device, go back; what was made inside (both ends
+ * in the jail, bridges) dies with it. */
+static bool foreign_link(const struct lj_link *l)
+{
+	return (!strcmp(l->kind, "veth") && (l->link_netnsid >= 0 || l->link_netns_dead)) ||
+	       (l->kind[0] == '\0' && !(l->flags & IFF_LOOPBACK));
+}
+
+static bool skipped(const lj_strv *skip, const char *name)
+{
+	return skip && lj_strv_contains(skip, name);
+}
+
+/* Move the first n interfaces of names (in reverse), then the other foreign ones, from the
+ * namespace of netns_fd to ours, except those in skip (left to die with the namespace). What
+ * must move is looked at from here: a netlink socket made inside would keep the namespace alive
+ * for an RCU grace period after its close, and a removed jail's namespace is to die at once. A
+ * child moves them (setns is per thread and jail(8) stays where it is); none when nothing must. */
+static void move_back(const struct jx *j, char *const *names, size_t n, int netns_fd,
+                      const lj_strv *skip)
 {
 	if (netns_fd < 0)
 		return;
+	lj_strv todo = {0};
+	struct lj_link *links = NULL;
+	size_t nl = 0;
+	bool known = lj_net_links_in(NULL, netns_fd, &links, &nl, NULL) == 0;
+	if (known) {
+		for (size_t i = n; i-- > 0;)
+			for (size_t k = 0; k < nl; k++)
+				if (!strcmp(links[k].name, names[i]) && !skipped(skip, names[i]) &&
+				    !lj_strv_contains(&todo, names[i]))
+					lj_strv_add(&todo, names[i]);
+		for (size_t k = 0; k < nl; k++)
+			if (foreign_link(&links[k]) && !skipped(skip, links[k].name) &&
+			    !lj_strv_contains(&todo, links[k].name))
+				lj_strv_add(&todo, links[k].name);
+		free(links);
+		if (todo.n == 0)
+			return;
+	}
 	int host = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (host < 0)
+	if (host < 0) {
+		lj_strv_free(&todo);
 		return;
+	}
 	fflush(stdout);
 	fflush(stderr);
 	pid_t pid = fork();
@@ -919,29 +985,29 @@ static void move_back(const struct jx *j, char *const *names, size_t n, int netn
 		int bad = 0;
 		if (setns(netns_fd, CLONE_NEWNET) < 0)
 			_exit(1);
-		for (size_t i = n; i-- > 0;)
-			if (lj_net_link_set_netns(NULL, names[i], host, NULL, &e) < 0 &&
-			    e.errnum != ENODEV) {
+		if (!known) { /* could not look from outside: everything from inside */
+			for (size_t i = n; i-- > 0;)
+				if (!skipped(skip, names[i]))
+					lj_strv_add(&todo, names[i]);
+			if (lj_net_links(NULL, &links, &nl, &e) == 0) {
+				for (size_t k = 0; k < nl; k++)
+					if (foreign_link(&links[k]) &&
+					    !skipped(skip, links[k].name) &&
+					    !lj_strv_contains(&todo, links[k].name))
+						lj_strv_add(&todo, links[k].name);
+				free(links);
+			}
+		}
+		for (size_t i = 0; i < todo.n; i++) {
+			bool named = false;
+			for (size_t k = 0; k < n && !named; k++)
+				named = !strcmp(names[k], todo.v[i]);
+			if (lj_net_link_set_netns(NULL, todo.v[i], host, NULL, &e) < 0 &&
+			    e.errnum != ENODEV && named) {
 				if (j)
 					jx_warn(j, "vnet.interface: %s", e.msg);
 				bad = 1;
 			}
-		/* FreeBSD returns every interface that came from elsewhere when a vnet dies (an
-		 * `ifconfig X vnet J` in exec.created, not only vnet.interface). Linux keeps no
-		 * home namespace, so: a veth whose peer lives outside the jail, and a physical
-		 * device, go back; what was made inside (both ends in the jail, bridges) dies with
-		 * it. */
-		struct lj_link *links = NULL;
-		size_t nl = 0;
-		if (lj_net_links(NULL, &links, &nl, &e) == 0) {
-			for (size_t i = 0; i < nl; i++) {
-				const struct lj_link *l = &links[i];
-				bool foreign = (!strcmp(l->kind, "veth") && l->link_netnsid >= 0) ||
-				               (l->kind[0] == '\0' && !(l->flags & IFF_LOOPBACK));
-				if (foreign)
-					lj_net_link_set_netns(NULL, l->name, host, NULL, &e);
-			}
-			free(links);
 		}
 		_exit(bad);
 	}
@@ -950,6 +1016,7 @@ static void move_back(const struct jx *j, char *const *names, size_t n, int netn
 		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 			;
 	close(host);
+	lj_strv_free(&todo);
 }
 
 /* Take the interfaces of vnet.interface back to the host. netns_fd keeps the jail's network
@@ -958,8 +1025,8 @@ static void move_back(const struct jx *j, char *const *names, size_t n, int netn
 static void vnet_back(struct jx *j, int netns_fd)
 {
 	const lj_strv *l = jx_list(j, "vnet.interface");
-	move_back(j, l ? l->v : NULL, l ? (j->vnet_done < l->n ? j->vnet_done : l->n) : 0,
-	          netns_fd);
+	move_back(j, l ? l->v : NULL, l ? (j->vnet_done < l->n ? j->vnet_done : l->n) : 0, netns_fd,
+	          &j->vnet_die);
 	j->vnet_done = 0;
 }
 
@@ -1005,7 +1072,10 @@ static void unpin_netns(const char *pin)
 {
 	if (!pin)
 		return;
-	umount2(pin, MNT_DETACH);
+	/* not lazily when it can be helped: a lazy unmount lets go of the namespace only after an
+	 * RCU grace period, and a removed jail's namespace is to die at once */
+	if (umount2(pin, 0) < 0)
+		umount2(pin, MNT_DETACH);
 	unlink(pin);
 }
 
@@ -1036,10 +1106,15 @@ static void kill_jail(struct jx *j, int timeout_ms)
 		j->pidfd = -1;
 	}
 	vnet_back(j, netns);
+	/* Once the init is gone the record is dead: another jail(8) may reap it and give the JID
+	 * to a new jail, whose pin has the same path. Only our own namespace's pin goes. */
+	struct stat ns_st, pin_st;
+	const char *pin = j->have_rec ? lj_record_get(&j->rec, "ljail.netns") : NULL;
+	if (pin && (netns < 0 || fstat(netns, &ns_st) < 0 || stat(pin, &pin_st) < 0 ||
+	            (pin_st.st_dev == ns_st.st_dev && pin_st.st_ino == ns_st.st_ino)))
+		unpin_netns(pin);
 	if (netns >= 0)
 		close(netns);
-	if (j->have_rec)
-		unpin_netns(lj_record_get(&j->rec, "ljail.netns"));
 	if (!j->cg && j->name)
 		lj_cg_open(j->name, &j->cg, NULL);
 	if (j->cg) {
@@ -1061,7 +1136,19 @@ static void kill_jail(struct jx *j, int timeout_ms)
 		struct lj_registry r;
 		if (lj_reg_open(&r, &e) == 0) {
 			lj_reg_lock(&r, NULL);
-			lj_reg_delete(&r, j->rec.jid, NULL);
+			/* the JID may be another jail's by now (see above): only our record goes */
+			struct lj_record *recs;
+			size_t n;
+			bool ours = false;
+			if (lj_reg_list_all(&r, true, &recs, &n, NULL) == 0) {
+				for (size_t i = 0; i < n; i++)
+					if (recs[i].jid == j->rec.jid)
+						ours = recs[i].init_pid == j->rec.init_pid &&
+						       recs[i].init_start == j->rec.init_start;
+				lj_records_free(recs, n);
+			}
+			if (ours)
+				lj_reg_delete(&r, j->rec.jid, NULL);
 			lj_reg_close(&r);
 		}
 	}
@@ -1088,8 +1175,31 @@ static void undo_create(struct jx *j)
 
 /* ---- vnet.interface ------------------------------------------------------------------------- */
 
+/* name is already inside (made there by exec.prestart's ifconfig, see step_prestart). Looked
+ * at from here, see move_back. */
+static bool inside_already(int netns, const char *name)
+{
+	struct lj_link *v = NULL;
+	size_t n = 0;
+	bool found = false;
+	if (lj_net_links_in(NULL, netns, &v, &n, NULL) < 0)
+		return false;
+	for (size_t i = 0; i < n && !found; i++)
+		found = !strcmp(v[i].name, name);
+	free(v);
+	return found;
+}
+
+static void close_premade(struct jx *j)
+{
+	if (j->netns_fd > 0)
+		close(j->netns_fd);
+	j->netns_fd = 0;
+}
+
 static int step_vnet(struct jx *j, const char *name)
 {
+	close_premade(j); /* the jail holds (and the pin keeps) its namespace now */
 	const lj_strv *l = jx_list(j, name);
 	if (!l || !is_vnet(j))
 		return 0;
@@ -1101,7 +1211,8 @@ static int step_vnet(struct jx *j, const char *name)
 	}
 	int rc = 0;
 	for (size_t i = 0; i < l->n; i++) {
-		if (lj_net_link_set_netns(NULL, l->v[i], netns, NULL, &e) < 0) {
+		if (lj_net_link_set_netns(NULL, l->v[i], netns, NULL, &e) < 0 &&
+		    !(e.errnum == ENODEV && inside_already(netns, l->v[i]))) {
 			jx_warn(j, "vnet.interface: %s", e.msg);
 			rc = -1;
 			break;
@@ -1120,16 +1231,199 @@ static void undo_vnet(struct jx *j)
 		close(netns);
 }
 
+/* ---- exec.prestart: a VNET jail's network namespace made in advance ------------------------- */
+
+/* line names ifname as a word (not inside a longer interface name). */
+static bool names_word(const char *line, const char *ifname)
+{
+	size_t n = strlen(ifname);
+	for (const char *p = strstr(line, ifname); p; p = strstr(p + 1, ifname)) {
+		bool before = p > line && (isalnum((unsigned char)p[-1]) || strchr("_.-", p[-1]));
+		bool after = isalnum((unsigned char)p[n]) || (p[n] && strchr("_.-", p[n]));
+		if (!before && !after)
+			return true;
+	}
+	return false;
+}
+
+static bool any_line_names(const struct jx *j, const char *param, const char *ifname)
+{
+	const lj_strv *l = jx_list(j, param);
+	for (size_t i = 0; l && i < l->n; i++)
+		if (names_word(l->v[i], ifname))
+			return true;
+	return false;
+}
+
+/* The vnet.interface members exec.prestart's ifconfig may create inside the jail at once: an
+ * epair's b end that no host-side exec.prestart/exec.created line names (such a line expects it
+ * on the host, where FreeBSD has it until vnet.interface moves it). */
+static void premade_names(const struct jx *j, lj_strv *out)
+{
+	const lj_strv *l = jx_list(j, "vnet.interface");
+	for (size_t i = 0; l && i < l->n; i++) {
+		const char *v = l->v[i];
+		size_t n = strlen(v);
+		if (!lj_startswith(v, "epair") || n < 7 || v[n - 1] != 'b' ||
+		    any_line_names(j, "exec.prestart", v) || any_line_names(j, "exec.created", v))
+			continue;
+		lj_strv_add(out, v);
+	}
+}
+
+/* Not for a jail that gets a user namespace (allow.mount): that one makes its own network
+ * namespace, owned by the user namespace. */
+static bool wants_premade(struct jx *j)
+{
+	if (!is_vnet(j))
+		return false;
+	struct lj_record tmp = {0};
+	fill_record(j, &tmp, false);
+	struct lj_iso_policy pol;
+	lj_isolate_policy_init(&pol);
+	bool ok = lj_isolate_policy_from_params(&tmp.params, &pol, NULL) == 0 &&
+	          !lj_isolate_wants_userns(&pol);
+	lj_record_free(&tmp);
+	return ok;
+}
+
+/* A new network namespace, jail(8) staying in its own (it is single-threaded: unshare and setns
+ * act on the whole process). Returns its fd, or -1 with e filled. */
+static int make_netns(lj_err *e)
+{
+	lj_autoclose int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		return lj_error(e, errno, "/proc/self/ns/net");
+	if (unshare(CLONE_NEWNET) < 0)
+		return lj_error(e, errno, "network namespace");
+	int fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	int err = errno;
+	if (setns(self, CLONE_NEWNET) < 0) {
+		/* jail(8) must not go on in the wrong namespace */
+		fprintf(stderr, "jail: setns back to the host's network namespace: %s\n",
+		        strerror(errno));
+		_exit(1);
+	}
+	if (fd < 0)
+		return lj_error(e, err, "/proc/self/ns/net");
+	return fd;
+}
+
+/* exec.prestart with, for a VNET jail whose vnet.interface names an epair's b end, the jail's
+ * network namespace made first: `ifconfig epairN create` in these lines creates that end
+ * directly inside (one RCU grace period less than moving it), and the jail is cloned into this
+ * namespace (lj_iso_spec.netns_fd). Everything else is as before: step_vnet finds the end
+ * already inside. */
+static int step_prestart(struct jx *j, const char *name)
+{
+	lj_strv names = {0};
+	if (j->netns_fd <= 0 && wants_premade(j))
+		premade_names(j, &names);
+	if (names.n) {
+		lj_err e;
+		int fd = make_netns(&e);
+		if (fd < 0) {
+			jx_warn(j, "vnet: %s", e.msg);
+			lj_strv_free(&names);
+			return -1;
+		}
+		j->netns_fd = fd;
+		lj_net_set_vnet_target(fd, (const char *const *)names.v, names.n);
+	}
+	int rc = run_list(j, name, false);
+	lj_net_set_vnet_target(-1, NULL, 0);
+	lj_strv_free(&names);
+	return rc;
+}
+
+/* What exec.prestart made inside the namespace goes back to the host (as if it had been made
+ * there: exec.* commands have no undo), then the namespace goes. */
+static void undo_prestart(struct jx *j)
+{
+	if (j->netns_fd > 0)
+		move_back(j, NULL, 0, j->netns_fd, NULL);
+	close_premade(j);
+}
+
+/* ---- removal: vnet.interface members that die with the namespace ---------------------------- */
+
+/* exec.poststop destroys the host end `peer` with ljail's in-process ifconfig (`ifconfig PEER
+ * destroy`, possibly after `ifconfig BRIDGE deletem PEER`), and no other line names it. */
+static bool poststop_destroys(const struct jx *j, const char *peer)
+{
+	const lj_strv *l = jx_list(j, "exec.poststop");
+	bool found = false;
+	for (size_t i = 0; l && i < l->n && !found; i++) {
+		if (!names_word(l->v[i], peer))
+			continue;
+		lj_strv argv = {0};
+		bool bg;
+		jx_split_command(l->v[i], &argv, &bg);
+		bool ifc = !bg && argv.n > 0 && lj_net_builtin(argv.v[0]) == lj_ifconfig_main;
+		bool destroy = ifc && argv.n == 3 && !strcmp(argv.v[1], peer) &&
+		               !strcmp(argv.v[2], "destroy");
+		bool deletem = ifc && argv.n == 4 && !strcmp(argv.v[2], "deletem") &&
+		               !strcmp(argv.v[3], peer);
+		lj_strv_free(&argv);
+		if (!destroy && !deletem)
+			return false;
+		found = destroy;
+	}
+	return found;
+}
+
+/* Which vnet.interface members need not come back at removal: a veth whose host end
+ * exec.poststop destroys. They stay and die with the jail's namespace, which the kernel tears
+ * down asynchronously, deleting its veths in one batch (moving each back and deleting it costs
+ * two RCU grace periods per pair). Their host ends go to *peers, for ifconfig's `dying` hint. */
+static void find_dying(struct jx *j, int netns, lj_strv *peers)
+{
+	lj_strv_free(&j->vnet_die);
+	const lj_strv *l = jx_list(j, "vnet.interface");
+	if (!l || netns < 0 || !jx_list(j, "exec.poststop"))
+		return;
+	struct lj_link *in = NULL, *out = NULL;
+	size_t nin = 0, nout = 0;
+	/* looked at from here: see move_back */
+	if (lj_net_links_in(NULL, netns, &in, &nin, NULL) == 0 &&
+	    lj_net_links(NULL, &out, &nout, NULL) == 0) {
+		for (size_t i = 0; i < l->n; i++) {
+			const struct lj_link *m = NULL, *h = NULL;
+			for (size_t k = 0; k < nin && !m; k++)
+				if (!strcmp(in[k].name, l->v[i]) && !strcmp(in[k].kind, "veth") &&
+				    in[k].link_netnsid >= 0)
+					m = &in[k];
+			for (size_t k = 0; m && k < nout && !h; k++)
+				if (out[k].index == m->link && !strcmp(out[k].kind, "veth") &&
+				    out[k].link == m->index && out[k].link_netnsid >= 0)
+					h = &out[k];
+			if (h && poststop_destroys(j, h->name)) {
+				lj_strv_add(&j->vnet_die, m->name);
+				lj_strv_add(peers, h->name);
+			}
+		}
+	}
+	free(in);
+	free(out);
+}
+
 /* ---- the tables ----------------------------------------------------------------------------- */
 
 static const struct step create_steps[] = {
-        {"exec.prepare", step_host_exec, NULL},   {"ip4.addr", step_ip4, undo_ip4},
-        {"ip6.addr", step_ip6, undo_ip6},         {"mount", step_mount, undo_mount},
-        {"mount.fstab", step_fstab, undo_fstab},  {"mount.devfs", step_mountpoint, NULL},
-        {"mount.fdescfs", step_mountpoint, NULL}, {"mount.procfs", step_mountpoint, NULL},
-        {"exec.prestart", step_host_exec, NULL},  {"create", step_create, undo_create},
-        {"exec.created", step_host_exec, NULL},   {"vnet.interface", step_vnet, undo_vnet},
-        {"exec.start", step_jail_exec, NULL},     {"command", step_command, NULL},
+        {"exec.prepare", step_host_exec, NULL},
+        {"ip4.addr", step_ip4, undo_ip4},
+        {"ip6.addr", step_ip6, undo_ip6},
+        {"mount", step_mount, undo_mount},
+        {"mount.fstab", step_fstab, undo_fstab},
+        {"mount.devfs", step_mountpoint, NULL},
+        {"mount.fdescfs", step_mountpoint, NULL},
+        {"mount.procfs", step_mountpoint, NULL},
+        {"exec.prestart", step_prestart, undo_prestart},
+        {"create", step_create, undo_create},
+        {"exec.created", step_host_exec, NULL},
+        {"vnet.interface", step_vnet, undo_vnet},
+        {"exec.start", step_jail_exec, NULL},
+        {"command", step_command, NULL},
         {"exec.poststart", step_host_exec, NULL},
 };
 
@@ -1145,7 +1439,7 @@ void lj_jail_reap(const struct lj_record *rec)
 			char *save = NULL;
 			for (char *t = strtok_r(c, ",", &save); t; t = strtok_r(NULL, ",", &save))
 				lj_strv_add(&names, t);
-			move_back(NULL, names.v, names.n, fd);
+			move_back(NULL, names.v, names.n, fd, NULL);
 			lj_strv_free(&names);
 		}
 		if (fd >= 0)
@@ -1161,8 +1455,8 @@ void lj_jail_reap(const struct lj_record *rec)
 	lj_cg_free(cg);
 }
 
-/* A jail that is not persistent and has nothing left in it after its commands dies now, as on
- * FreeBSD, where jail(8) returns after the jail is gone: wait for its init and clean up. */
+/* After persist was cleared by signal (jail -m from a process that did not create the jail): a
+ * jail with nothing left in it dies now; a best-effort guess from the cgroup's pid list. */
 static void wait_if_empty(struct jx *j)
 {
 	pid_t *pids = NULL;
@@ -1178,6 +1472,32 @@ static void wait_if_empty(struct jx *j)
 	if (poll(&p, 1, 2000) <= 0)
 		return; /* something joined meanwhile: it lives on */
 	kill_jail(j, -1);
+}
+
+/* The forced persist of the create goes. A jail that is not persistent and has nothing left in
+ * it dies now, as on FreeBSD, where jail(8) returns after the jail is gone: the init says whether
+ * it exits (it reaps, then counts its PID namespace); then wait for it and clean up. */
+static void clear_forced_persist(struct jx *j)
+{
+	lj_err e;
+	if (j->pidfd < 0)
+		return;
+	if (j->launchfd >= 0) {
+		bool exiting = false;
+		if (lj_isolate_control_persist(j->launchfd, false, &exiting, &e) == 0) {
+			if (exiting) {
+				struct pollfd p = {.fd = j->pidfd, .events = POLLIN};
+				while (poll(&p, 1, -1) < 0 && errno == EINTR)
+					;
+				kill_jail(j, -1);
+			}
+			return;
+		}
+		/* no answer: the init is gone or the channel broke; the signal's guess */
+	}
+	if (lj_isolate_set_persist(j->pidfd, false, &e) < 0 && lj_isolate_alive(j->pidfd))
+		jx_warn(j, "%s", e.msg);
+	wait_if_empty(j);
 }
 
 /* ip_hostname (-h): the addresses host.hostname resolves to join ip4.addr and ip6.addr. */
@@ -1229,13 +1549,9 @@ int jx_create(struct jx *j)
 	if (i == n) {
 		/* clear the forced persist: a jail without `persist` now lives as long as its
 		 * processes do */
-		if (!jx_bool(j, "persist", false)) {
-			lj_err e;
-			if (j->pidfd >= 0 && lj_isolate_set_persist(j->pidfd, false, &e) < 0 &&
-			    lj_isolate_alive(j->pidfd))
-				jx_warn(j, "%s", e.msg);
-			wait_if_empty(j);
-		}
+		if (!jx_bool(j, "persist", false))
+			clear_forced_persist(j);
+		drop_launcher(j); /* nothing more for the init to do for us */
 		return 0;
 	}
 	for (size_t k = i + 1; k-- > 0;)
@@ -1295,7 +1611,17 @@ int jx_remove(struct jx *j)
 
 	int to = stop_timeout_ms(j);
 	j->rctl_set = true;
+	lj_strv dying = {0};
+	if (is_vnet(j)) {
+		int netns = jail_netns_fd(j);
+		find_dying(j, netns, &dying);
+		if (netns >= 0)
+			close(netns);
+	}
 	kill_jail(j, to == 0 ? -1 : to);
+	lj_strv_free(&j->vnet_die);
+	/* exec.poststop's ifconfig: destroying those pairs' host ends is the namespace's job */
+	lj_net_set_vnet_dying((const char *const *)dying.v, dying.n);
 	bool note = !j->req->quiet && (j->req->verbose || (j->req->conf_path && !j->req->cmdline) ||
 	                               j->req->ntargets > 1 ||
 	                               (j->req->ntargets == 1 && strchr(j->req->targets[0], '*')));
@@ -1308,6 +1634,8 @@ int jx_remove(struct jx *j)
 	}
 	/* JID stays set for exec.poststop, as FreeBSD's tests require */
 	int rc = jx_post_remove(j);
+	lj_net_set_vnet_dying(NULL, 0);
+	lj_strv_free(&dying);
 	lj_record_free(&j->rec);
 	j->have_rec = false;
 	j->jid = -1;

@@ -264,6 +264,21 @@ static bool in_list(const struct lj_link *v, size_t n, const char *name)
 	return false;
 }
 
+/* The name is taken, for good: a veth whose pair is dying with a removed jail's namespace is
+ * waited for (the kernel deletes it within milliseconds), so `jail -r x && jail -c x` works. */
+static bool name_taken(struct lj_nl *nl, const struct lj_link *v, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(v[i].name, name) != 0)
+			continue;
+		if (strcmp(v[i].kind, "veth") != 0 ||
+		    (v[i].link_netnsid < 0 && !v[i].link_netns_dead))
+			return true; /* not a veth whose peer is in another namespace */
+		return lj_net_wait_dying_link(nl, name, 2000, NULL) != 1;
+	}
+	return false;
+}
+
 static int create_error(const char *prog, const char *ifname, int err)
 {
 	if (err == EEXIST)
@@ -281,10 +296,17 @@ static int clone_one(struct lj_nl *nl, bool epair, const char *unit, char *made,
 	if (epair) {
 		snprintf(a, sizeof(a), "epair%sa", unit);
 		snprintf(b, sizeof(b), "epair%sb", unit);
-		/* The peer is registered first: naming it "a" gives epairNa the lower ifindex,
-		 * as on FreeBSD (listings show a before b). */
-		if (lj_net_veth_create(nl, b, a, -1, 0, e) < 0)
+		/* jail(8) creating a VNET jail whose vnet.interface is epairNb: that end is born
+		 * in the jail's namespace (no move, no RCU wait); the a end stays here. */
+		int target = lj_net_vnet_target_for(b);
+		if (target >= 0) {
+			if (lj_net_veth_create(nl, a, b, target, 0, e) < 0)
+				return -1;
+		} else if (lj_net_veth_create(nl, b, a, -1, 0, e) < 0) {
+			/* The peer is registered first: naming it "a" gives epairNa the lower
+			 * ifindex, as on FreeBSD (listings show a before b). */
 			return -1;
+		}
 	} else {
 		snprintf(a, sizeof(a), "bridge%s", unit);
 		if (lj_net_bridge_create(nl, a, e) < 0)
@@ -308,21 +330,33 @@ static int do_create(const char *prog, struct lj_nl *nl, const char *ifname, cha
 	const char *unit = ifname + (epair ? 5 : 6);
 	lj_autofree struct lj_link *links = NULL;
 	size_t n = 0;
-	if (lj_net_links(nl, &links, &n, &e) < 0) {
-		fprintf(stderr, "%s: %s\n", prog, e.msg);
-		return -1;
-	}
 	if (*unit) {
 		if (!unit_ok(unit))
 			return create_error(prog, ifname, EINVAL);
 		char a[32], b[32]; /* longer than a name: the kernel call refuses those */
 		snprintf(a, sizeof(a), epair ? "epair%sa" : "bridge%s", unit);
 		snprintf(b, sizeof(b), "epair%sb", unit);
-		if (in_list(links, n, a) || (epair && in_list(links, n, b)))
+		/* the two names only, not a dump of every link (many jails: many links) */
+		struct lj_link got[2];
+		for (int k = 0; k < (epair ? 2 : 1); k++) {
+			lj_err ge;
+			if (lj_net_link_get(nl, k ? b : a, &got[n], &ge) == 0)
+				n++;
+			else if (ge.errnum != ENODEV) {
+				fprintf(stderr, "%s: %s\n", prog, ge.msg);
+				return -1;
+			}
+		}
+		if (epair ? name_taken(nl, got, n, a) || name_taken(nl, got, n, b)
+		          : in_list(got, n, a))
 			return create_error(prog, ifname, EEXIST);
 		if (clone_one(nl, epair, unit, made, &e) < 0)
 			return create_error(prog, ifname, e.errnum);
 		return 0;
+	}
+	if (lj_net_links(nl, &links, &n, &e) < 0) {
+		fprintf(stderr, "%s: %s\n", prog, e.msg);
+		return -1;
 	}
 	/* The lowest free unit; another ifconfig may take it between our look and our create
 	 * (jails starting in parallel), so a clash moves on to the next one. */
@@ -331,7 +365,8 @@ static int do_create(const char *prog, struct lj_nl *nl, const char *ifname, cha
 		snprintf(us, sizeof(us), "%u", u);
 		snprintf(a, sizeof(a), epair ? "epair%sa" : "bridge%s", us);
 		snprintf(b, sizeof(b), "epair%sb", us);
-		if (in_list(links, n, a) || (epair && in_list(links, n, b)))
+		if (epair ? name_taken(nl, links, n, a) || name_taken(nl, links, n, b)
+		          : in_list(links, n, a))
 			continue;
 		if (clone_one(nl, epair, us, made, &e) == 0)
 			return 0;
@@ -422,6 +457,8 @@ static int do_act(const char *prog, struct lj_nl *nl, char *cur, const struct ac
 		return -1;
 	}
 	case A_DESTROY:
+		if (lj_net_vnet_is_dying(cur))
+			return 0; /* the pair goes with its jail's namespace (jail(8) checked) */
 		if (lj_net_link_get(nl, cur, &l, &e) < 0) {
 			fprintf(stderr, "%s: %s\n", prog, e.msg);
 			return -1;
@@ -439,6 +476,8 @@ static int do_act(const char *prog, struct lj_nl *nl, char *cur, const struct ac
 	case A_ADDM:
 	case A_DELETEM: {
 		const char *op = a->type == A_ADDM ? "BRDGADD" : "BRDGDEL";
+		if (a->type == A_DELETEM && lj_net_vnet_is_dying(a->arg))
+			return 0; /* leaves the bridge when its namespace takes the pair */
 		if (lj_net_link_get(nl, cur, &l, &e) < 0) {
 			fprintf(stderr, "%s: %s\n", prog, e.msg);
 			return -1;
@@ -460,7 +499,8 @@ static int do_act(const char *prog, struct lj_nl *nl, char *cur, const struct ac
 			lj_autofree struct lj_link *all = NULL;
 			size_t n = 0;
 			bool has_members = false;
-			if (lj_net_links(nl, &all, &n, &e) == 0)
+			/* only asked when the MTUs differ: a dump of every link is not free */
+			if (m.mtu != l.mtu && lj_net_links(nl, &all, &n, &e) == 0)
 				for (size_t i = 0; i < n; i++)
 					has_members |= all[i].master == l.index;
 			if (has_members && m.mtu != l.mtu &&
@@ -757,7 +797,7 @@ static int run(void *arg)
 	} else {
 		snprintf(cur, sizeof(cur), "%s", ifname);
 		/* -vnet names an interface inside the jail, which need not exist here. */
-		if (!only_rvnet && !link_exists(nl, cur)) {
+		if (!only_rvnet && !lj_net_vnet_is_dying(cur) && !link_exists(nl, cur)) {
 			fprintf(stderr, "%s: interface %s does not exist\n", prog, ifname);
 			free(p);
 			rc = 1;

@@ -4,13 +4,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_link.h>
+#include <linux/net_namespace.h>
 #include <linux/nsfs.h>
 #include <linux/veth.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef IFLA_PERM_ADDRESS
@@ -66,8 +70,12 @@ static void parse_link(const struct nlmsghdr *h, struct lj_link *l)
 		l->master = (int)mnl_attr_get_u32(tb[IFLA_MASTER]);
 	if (tb[IFLA_LINK])
 		l->link = (int)mnl_attr_get_u32(tb[IFLA_LINK]);
-	if (tb[IFLA_LINK_NETNSID])
+	if (tb[IFLA_LINK_NETNSID]) {
+		/* present but -1 (NETNSA_NSID_NOT_ASSIGNED): the peer's namespace has no id left
+		 * to give, it is being torn down */
 		l->link_netnsid = (int)mnl_attr_get_u32(tb[IFLA_LINK_NETNSID]);
+		l->link_netns_dead = l->link_netnsid < 0;
+	}
 	if (tb[IFLA_OPERSTATE])
 		l->operstate = mnl_attr_get_u8(tb[IFLA_OPERSTATE]);
 	if (tb[IFLA_GROUP])
@@ -136,6 +144,68 @@ int lj_net_links(struct lj_nl *nl, struct lj_link **out, size_t *n, lj_err *e)
 	struct nlmsghdr *h = lj_nl_req(nl, buf, RTM_GETLINK, 0);
 	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(h, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
+	struct links_acc acc = {0};
+	if (lj_nl_dump(nl, h, links_cb, &acc, "list interfaces", e) < 0) {
+		free(acc.v);
+		return -1;
+	}
+	if (acc.n)
+		qsort(acc.v, acc.n, sizeof(*acc.v), cmp_index);
+	*out = acc.v;
+	*n = acc.n;
+	return 0;
+}
+
+static int nsid_cb(const struct nlmsghdr *h, void *data)
+{
+	const struct nlattr *tb[NETNSA_MAX + 1] = {0};
+	if (h->nlmsg_type != RTM_NEWNSID)
+		return MNL_CB_OK;
+	lj_nl_parse(h, sizeof(struct rtgenmsg), tb, NETNSA_MAX);
+	if (tb[NETNSA_NSID])
+		*(int *)data = (int)mnl_attr_get_u32(tb[NETNSA_NSID]);
+	return MNL_CB_OK;
+}
+
+int lj_nl_netns_id(struct lj_nl *nl, int netns_fd, bool assign, lj_err *e)
+{
+	for (int round = 0; round < 2; round++) {
+		char buf[LJ_NL_BUFSZ];
+		struct nlmsghdr *h = lj_nl_req(nl, buf, RTM_GETNSID, 0);
+		struct rtgenmsg *g = mnl_nlmsg_put_extra_header(h, sizeof(*g));
+		g->rtgen_family = AF_UNSPEC;
+		mnl_attr_put_u32(h, NETNSA_FD, (uint32_t)netns_fd);
+		int id = -1;
+		if (lj_nl_query(nl, h, nsid_cb, &id, "get namespace id", e) < 0)
+			return -1;
+		if (id >= 0 || round || !assign)
+			return id >= 0 ? id : lj_errorx(e, "no namespace id");
+		h = lj_nl_req(nl, buf, RTM_NEWNSID, 0);
+		g = mnl_nlmsg_put_extra_header(h, sizeof(*g));
+		g->rtgen_family = AF_UNSPEC;
+		mnl_attr_put_u32(h, NETNSA_FD, (uint32_t)netns_fd);
+		mnl_attr_put_u32(h, NETNSA_NSID, (uint32_t)-1); /* the kernel picks */
+		lj_err tmp;
+		if (lj_nl_talk(nl, h, "assign namespace id", &tmp) < 0 && tmp.errnum != EEXIST) {
+			if (e)
+				*e = tmp;
+			return -1;
+		}
+	}
+	return -1;
+}
+
+int lj_net_links_in(struct lj_nl *nl, int netns_fd, struct lj_link **out, size_t *n, lj_err *e)
+{
+	LJ_NL_AUTO(nl, own, e);
+	int id = lj_nl_netns_id(nl, netns_fd, true, e);
+	if (id < 0)
+		return -1;
+	char buf[LJ_NL_BUFSZ];
+	struct nlmsghdr *h = lj_nl_req(nl, buf, RTM_GETLINK, 0);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(h, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_u32(h, IFLA_TARGET_NETNSID, (uint32_t)id);
 	struct links_acc acc = {0};
 	if (lj_nl_dump(nl, h, links_cb, &acc, "list interfaces", e) < 0) {
 		free(acc.v);
@@ -387,6 +457,97 @@ int lj_net_link_set_netns(struct lj_nl *nl, const char *name, int netns_fd, cons
 	if (newname)
 		mnl_attr_put_strz(h, IFLA_IFNAME, newname);
 	return change_talk(nl, h, "move to network namespace", name, e);
+}
+
+/* The peer of veth l lives in a namespace that is being torn down. Until the kernel's cleanup
+ * drops the namespace's id, the link still reports it (IFLA_LINK_NETNSID >= 0); asking for the
+ * peer through that id then fails with EINVAL, as the namespace can no longer be referenced. */
+
+static bool peer_ns_dying(struct lj_nl *nl, const struct lj_link *l)
+{
+	if (l->link_netns_dead)
+		return true;
+	if (l->link_netnsid < 0 || l->link <= 0)
+		return false;
+	char buf[LJ_NL_BUFSZ];
+	struct nlmsghdr *h = lj_nl_req(nl, buf, RTM_GETLINK, 0);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(h, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = l->link;
+	mnl_attr_put_u32(h, IFLA_TARGET_NETNSID, (uint32_t)l->link_netnsid);
+	struct lj_link peer;
+	lj_err e;
+	memset(&peer, 0, sizeof(peer));
+	return lj_nl_query(nl, h, one_link_cb, &peer, "get peer", &e) < 0 && e.errnum == EINVAL;
+}
+
+int lj_net_wait_dying_link(struct lj_nl *nl, const char *name, int timeout_ms, lj_err *e)
+{
+	LJ_NL_AUTO(nl, own, e);
+	struct lj_link l;
+	lj_err tmp;
+	if (lj_net_link_get(nl, name, &l, &tmp) < 0) {
+		if (tmp.errnum == ENODEV)
+			return 0;
+		if (e)
+			*e = tmp;
+		return -1;
+	}
+	if (strcmp(l.kind, "veth") != 0 || (l.link_netnsid < 0 && !l.link_netns_dead))
+		return 0;
+	/* Dying for sure; or no process left in it but not yet let go by the kernel (a netlink
+	 * socket made there is freed an RCU grace period after its close): alive, but no jail's. */
+	if (!peer_ns_dying(nl, &l) && lj_nl_netns_is_jails(nl, l.link_netnsid))
+		return 0;
+	/* Listen first, then look again: a delete between the two looks is not missed. */
+	struct mnl_socket *mon = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	if (!mon)
+		return lj_error(e, errno, "netlink socket");
+	if (mnl_socket_bind(mon, RTMGRP_LINK, MNL_SOCKET_AUTOPID) < 0) {
+		int err = errno;
+		mnl_socket_close(mon);
+		return lj_error(e, err, "netlink: listen to link changes");
+	}
+	int idx = l.index, rc = -1;
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	lj_autofree char *buf = xmalloc(65536);
+	for (;;) {
+		if (lj_net_link_get(nl, name, &l, NULL) < 0 || l.index != idx) {
+			rc = 1;
+			break;
+		}
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long left = timeout_ms - ((now.tv_sec - t0.tv_sec) * 1000 +
+		                          (now.tv_nsec - t0.tv_nsec) / 1000000);
+		struct pollfd p = {.fd = mnl_socket_get_fd(mon), .events = POLLIN};
+		if (left <= 0 || poll(&p, 1, (int)left) == 0) {
+			lj_errorx(e, "interface %s: its pair did not go with its namespace", name);
+			if (e)
+				e->errnum = ETIMEDOUT;
+			break;
+		}
+		/* Drain what came; a RTM_DELLINK of idx ends the wait. An overrun (ENOBUFS) or
+		 * anything else: the next round looks at the link again. */
+		bool gone = false;
+		ssize_t n;
+		while ((n = recv(p.fd, buf, 65536, MSG_DONTWAIT)) > 0) {
+			int len = (int)n;
+			for (struct nlmsghdr *h = (struct nlmsghdr *)buf; mnl_nlmsg_ok(h, len);
+			     h = mnl_nlmsg_next(h, &len)) {
+				const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(h);
+				if (h->nlmsg_type == RTM_DELLINK && ifi->ifi_index == idx)
+					gone = true;
+			}
+		}
+		if (gone) {
+			rc = 1;
+			break;
+		}
+	}
+	mnl_socket_close(mon);
+	return rc;
 }
 
 int lj_net_lo_up(lj_err *e)

@@ -38,9 +38,11 @@ struct lj_link {
 	unsigned mtu;
 	int master; /* ifindex of the bridge this link is a port of, 0 if none */
 	int link;   /* IFLA_LINK: a veth's peer ifindex (in link_netnsid's namespace), 0 if none */
-	int link_netnsid;   /* -1 when the peer is in this namespace */
-	unsigned type;      /* ARPHRD_* */
-	unsigned operstate; /* IF_OPER_* */
+	int link_netnsid;     /* -1 when the peer is in this namespace */
+	bool link_netns_dead; /* the peer's namespace is being torn down (the kernel reports
+	                         IFLA_LINK_NETNSID -1): the pair goes with it shortly */
+	unsigned type;        /* ARPHRD_* */
+	unsigned operstate;   /* IF_OPER_* */
 	uint32_t group;
 	uint8_t addr[32]; /* link-layer address */
 	unsigned addrlen;
@@ -53,6 +55,10 @@ struct lj_link {
 
 /* All links of the namespace, in ifindex order (caller frees *out). */
 int lj_net_links(struct lj_nl *nl, struct lj_link **out, size_t *n, lj_err *e);
+/* All links of the namespace of netns_fd, through nl's namespace (IFLA_TARGET_NETNSID: no
+ * socket is made inside, so nothing there outlives the call; the namespace gets an id in nl's
+ * if it has none). link_netnsid values are ids of nl's namespace. */
+int lj_net_links_in(struct lj_nl *nl, int netns_fd, struct lj_link **out, size_t *n, lj_err *e);
 /* One link by name. Missing: -1, errnum ENODEV, msg "interface NAME does not exist". */
 int lj_net_link_get(struct lj_nl *nl, const char *name, struct lj_link *out, lj_err *e);
 /* ifindex of name, or -1 (ENODEV) as above. */
@@ -90,6 +96,11 @@ int lj_net_link_set_master(struct lj_nl *nl, const char *name, const char *maste
  * an fd of the host namespace (lj_net_netns_fd(getpid()) taken before entering). */
 int lj_net_link_set_netns(struct lj_nl *nl, const char *name, int netns_fd, const char *newname,
                           lj_err *e);
+/* Wait (up to timeout_ms) until the link called name is deleted, when it is a veth whose
+ * peer's namespace is dying (link_netns_dead: the kernel deletes the pair in its namespace
+ * cleanup, asynchronously). 1: it was such a link and is gone now (or went meanwhile); 0: no such
+ * link or not dying (nothing waited for); -1: error, ETIMEDOUT when it outlived the timeout. */
+int lj_net_wait_dying_link(struct lj_nl *nl, const char *name, int timeout_ms, lj_err *e);
 /* Bring lo up in the calling thread's current namespace (a fresh namespace has it down). */
 int lj_net_lo_up(lj_err *e);
 
@@ -203,6 +214,22 @@ void lj_netstat_format(const struct lj_route *routes, size_t nroutes, const stru
                        size_t nlinks, int family, bool numeric, lj_buf *b);
 
 /* ---- jails ------------------------------------------------------------------------------- */
+
+/* Hints jail(8) gives its in-process ifconfig (lj_net_builtin; forked children inherit them):
+ *  - target: while a VNET jail's exec.prestart runs, `ifconfig epairN create` (or `epair
+ *    create`) whose b end is one of names makes that end directly inside netns_fd, the jail's
+ *    network namespace made in advance (no move later, one RCU grace period less; epairNb never
+ *    shows on the host). netns_fd < 0 clears it. The fd is not owned.
+ *  - dying: host-side ends of veth pairs that die with a removed jail's network namespace
+ *    (their jail end was not moved back): `ifconfig NAME destroy` and `ifconfig BRIDGE deletem
+ *    NAME` succeed at once for them, whether the kernel already deleted the pair or not.
+ *    n == 0 clears it. */
+void lj_net_set_vnet_target(int netns_fd, const char *const *names, size_t n);
+void lj_net_set_vnet_dying(const char *const *names, size_t n);
+/* The hints' state (for ifconfig): the target fd for the b end `name` (-1: none), and whether
+ * name is a dying host-side end. */
+int lj_net_vnet_target_for(const char *name);
+bool lj_net_vnet_is_dying(const char *name);
 
 /* An fd of the network namespace of the running jail `jail` (name or JID), through the registry
  * and a pidfd of its init. Not found: -1, msg "jail \"x\" not found", errnum ENOENT. */

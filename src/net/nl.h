@@ -41,3 +41,10 @@ int lj_nl_query(struct lj_nl *nl, struct nlmsghdr *req, mnl_cb_t cb, void *data,
  * attribute into tb[0..max]; attributes above max (a kernel newer than our headers) are skipped. */
 void lj_nl_parse(const struct nlmsghdr *h, size_t off, const struct nlattr **tb, unsigned max);
 void lj_nl_parse_nested(const struct nlattr *a, const struct nlattr **tb, unsigned max);
+
+/* The id nl's namespace has for the namespace of netns_fd (assign: make one if it has none),
+ * or -1 with e filled. */
+int lj_nl_netns_id(struct lj_nl *nl, int netns_fd, bool assign, lj_err *e);
+/* nsid (an id of nl's namespace) is the network namespace of a jail in the registry (running,
+ * or dead with its namespace still pinned). */
+bool lj_nl_netns_is_jails(struct lj_nl *nl, int nsid);

@@ -2,6 +2,12 @@
  * "key=value" lines (values escaped so a record is always one line per key). A flock on
  * "<dir>/lock" serialises JID allocation, name checks and the removal of dead records.
  *
+ * Beside each record, a symlink "name.<encoded name>" -> "<jid>" indexes it by name, so a name
+ * lookup (every create checks one) reads one record instead of all of them. The index is only a
+ * hint, checked against the record it names: it is written before the record and removed after
+ * it, so a crash in between leaves an entry whose record is missing or has another name, which
+ * lookups ignore and drop (under the lock).
+ *
  * Liveness is the init's (PID, start time) pair: /proc/PID/stat must show the same start time
  * and a state other than zombie/dead. Listing never opens pidfds (too slow for 1000 jails and not
  * needed to read); lj_reg_pidfd() does, and re-checks the start time after pidfd_open so the fd
@@ -231,6 +237,9 @@ bool lj_record_alive(const struct lj_record *rec)
 
 int lj_reg_pidfd(const struct lj_record *rec, lj_err *e)
 {
+	/* a jail still being made (its "init" is the jail(8) making it) cannot be entered yet */
+	if (lj_record_get(rec, "ljail.creating"))
+		return lj_errorx(e, "jail \"%s\" not found", rec->name);
 	int fd = (int)syscall(SYS_pidfd_open, rec->init_pid, 0);
 	if (fd < 0) {
 		if (errno == ESRCH)
@@ -319,6 +328,79 @@ void lj_reg_on_dead(void (*fn)(const struct lj_record *rec))
 	on_dead = fn;
 }
 
+/* ---- the name index ------------------------------------------------------------------------ */
+
+/* "name.<name>" with every byte but [A-Za-z0-9_-] as %XX: jail names may hold '/', and '.' is
+ * kept out so an entry never looks like a record or an atomic write's "X.tmp.PID". False: the
+ * name is too long for a file name, and is not indexed (found by reading every record). */
+static bool index_fname(const char *name, char *out, size_t cap)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+	const char *pfx = "name.";
+	while (*pfx)
+		out[o++] = *pfx++;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		if (o + 4 > cap)
+			return false;
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '_' || *p == '-') {
+			out[o++] = (char)*p;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[*p >> 4];
+			out[o++] = hex[*p & 15];
+		}
+	}
+	out[o] = '\0';
+	return true;
+}
+
+#define INDEX_MAX 240 /* below NAME_MAX, leaving room for ".tmp.PID" */
+
+/* The JID an index entry points at, or -1 (no entry, or not ours). */
+static int index_read(struct lj_registry *r, const char *fname)
+{
+	char buf[32];
+	ssize_t n = readlinkat(r->dirfd, fname, buf, sizeof buf - 1);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	int jid;
+	return lj_parse_int(buf, &jid) && jid > 0 ? jid : -1;
+}
+
+/* Point the entry of `name` at jid, atomically (a symlink renamed over the old one). */
+static int index_write(struct lj_registry *r, const char *name, int jid, lj_err *e)
+{
+	char fname[INDEX_MAX + 16];
+	if (!index_fname(name, fname, INDEX_MAX))
+		return 0;
+	if (index_read(r, fname) == jid)
+		return 0;
+	char target[24], tmp[sizeof fname + 32];
+	snprintf(target, sizeof target, "%d", jid);
+	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", fname, (long)getpid());
+	unlinkat(r->dirfd, tmp, 0);
+	if (symlinkat(target, r->dirfd, tmp) < 0)
+		return lj_error(e, errno, "%s/%s", r->dir, tmp);
+	if (renameat(r->dirfd, tmp, r->dirfd, fname) < 0) {
+		int saved = errno;
+		unlinkat(r->dirfd, tmp, 0);
+		return lj_error(e, saved, "%s/%s", r->dir, fname);
+	}
+	return 0;
+}
+
+/* Remove the entry of `name` if it still points at jid (another jail may have the name now).
+ * Call locked: an unlocked check-then-unlink could remove a creator's fresh entry. */
+static void index_drop(struct lj_registry *r, const char *name, int jid)
+{
+	char fname[INDEX_MAX + 16];
+	if (name && index_fname(name, fname, INDEX_MAX) && index_read(r, fname) == jid)
+		unlinkat(r->dirfd, fname, 0);
+}
+
 /* Remove the records of dead jails, under the lock, re-checking each: a JID freed and taken
  * again between our read and the lock must not lose its new record. */
 static void reap_dead(struct lj_registry *r, const int *jids, size_t n)
@@ -336,6 +418,7 @@ static void reap_dead(struct lj_registry *r, const int *jids, size_t n)
 			if (on_dead)
 				on_dead(&rec);
 			unlinkat(r->dirfd, fname, 0);
+			index_drop(r, rec.name, rec.jid);
 		}
 		lj_record_free(&rec);
 	}
@@ -368,6 +451,14 @@ int lj_reg_list_all(struct lj_registry *r, bool include_dead, struct lj_record *
 		return lj_error(e, errno, "%s", r->dir);
 	}
 	rewinddir(d);
+	/* A shared lock while reading: a create replaces its provisional record under the exclusive
+	 * one, and a directory read that overlaps a rename may skip the name. */
+	int shfd = -1;
+	if (r->lockfd < 0) {
+		shfd = openat(r->dirfd, "lock", O_RDONLY | O_CLOEXEC);
+		while (shfd >= 0 && flock(shfd, LOCK_SH) < 0 && errno == EINTR)
+			;
+	}
 	struct lj_record *recs = NULL;
 	size_t cnt = 0, cap = 0;
 	int *dead = NULL;
@@ -398,6 +489,8 @@ int lj_reg_list_all(struct lj_registry *r, bool include_dead, struct lj_record *
 		recs[cnt++] = rec;
 	}
 	closedir(d);
+	if (shfd >= 0)
+		close(shfd);
 	if (ndead)
 		reap_dead(r, dead, ndead);
 	free(dead);
@@ -427,6 +520,56 @@ int lj_reg_get(struct lj_registry *r, int jid, struct lj_record *out)
 	return 0;
 }
 
+/* The entry of a name points at a record that is missing or has another name (a crash between
+ * the two writes, or a JID reused): remove it, re-checked under the lock, since a create may be
+ * between its entry and its record right now. */
+static void drop_stale_index(struct lj_registry *r, const char *name, const char *iname, int jid)
+{
+	bool had_lock = r->lockfd >= 0;
+	if (!had_lock && lj_reg_lock(r, NULL) < 0)
+		return;
+	if (index_read(r, iname) == jid) {
+		char fname[48];
+		snprintf(fname, sizeof fname, "%d" REC_SUFFIX, jid);
+		struct lj_record rec;
+		bool stale = true;
+		if (load_record(r->dirfd, fname, &rec) == 0) {
+			stale = strcmp(rec.name, name) != 0;
+			lj_record_free(&rec);
+		}
+		if (stale)
+			unlinkat(r->dirfd, iname, 0);
+	}
+	if (!had_lock)
+		lj_reg_unlock(r);
+}
+
+/* By name through the index: one readlink and one record. */
+static int find_indexed(struct lj_registry *r, const char *name, const char *iname,
+                        struct lj_record *out)
+{
+	int jid = index_read(r, iname);
+	if (jid < 0)
+		return -1;
+	char fname[48];
+	snprintf(fname, sizeof fname, "%d" REC_SUFFIX, jid);
+	struct lj_record rec;
+	if (load_record(r->dirfd, fname, &rec) == 0) {
+		if (strcmp(rec.name, name) == 0) {
+			if (lj_record_alive(&rec)) {
+				*out = rec;
+				return 0;
+			}
+			lj_record_free(&rec);
+			reap_dead(r, &jid, 1);
+			return -1;
+		}
+		lj_record_free(&rec);
+	}
+	drop_stale_index(r, name, iname, jid);
+	return -1;
+}
+
 int lj_reg_find(struct lj_registry *r, const char *name_or_jid, struct lj_record *out, lj_err *e)
 {
 	int jid;
@@ -440,7 +583,17 @@ int lj_reg_find(struct lj_registry *r, const char *name_or_jid, struct lj_record
 			e->errnum = ENOENT;
 		return -1;
 	}
-	/* by name: read the records, but check liveness only of the one that matches */
+	char iname[INDEX_MAX + 16];
+	if (index_fname(name_or_jid, iname, INDEX_MAX)) {
+		if (find_indexed(r, name_or_jid, iname, out) == 0)
+			return 0;
+		lj_errorx(e, "jail \"%s\" not found", name_or_jid);
+		if (e)
+			e->errnum = ENOENT;
+		return -1;
+	}
+	/* a name too long to index: read the records, but check liveness only of the one that
+	 * matches */
 	int fd = dup(r->dirfd);
 	DIR *d = fd < 0 ? NULL : fdopendir(fd);
 	if (!d) {
@@ -476,34 +629,88 @@ int lj_reg_find(struct lj_registry *r, const char *name_or_jid, struct lj_record
 	return rc;
 }
 
+/* Is jid taken by a live jail? A dead one's record is removed (its JID is free). Looked up by
+ * name, not taken from a directory listing: readdir may skip an entry that another create's
+ * unlocked rename (its final record replacing its provisional one) moves meanwhile. */
+static bool jid_taken(struct lj_registry *r, int jid)
+{
+	char fname[48];
+	snprintf(fname, sizeof fname, "%d" REC_SUFFIX, jid);
+	/* the two fields liveness needs, without parsing the whole record: they come right after
+	 * "jid=" and "name=" (whose value has no raw newline), so a line start finds them */
+	char buf[4096];
+	if (read_at(r->dirfd, fname, buf, sizeof buf) < 0)
+		return false;
+	struct lj_record rec = {.jid = jid};
+	const char *p = strstr(buf, "\ninit_pid="), *q = strstr(buf, "\ninit_start=");
+	int64_t pid;
+	uint64_t start;
+	char num[24];
+	if (p && q) {
+		p += strlen("\ninit_pid=");
+		q += strlen("\ninit_start=");
+		size_t lp = strcspn(p, "\n"), lq = strcspn(q, "\n");
+		if (lp < sizeof num && lq < sizeof num) {
+			memcpy(num, p, lp);
+			num[lp] = '\0';
+			bool okp = lj_parse_i64(num, &pid);
+			memcpy(num, q, lq);
+			num[lq] = '\0';
+			if (okp && lj_parse_u64(num, &start)) {
+				rec.init_pid = (pid_t)pid;
+				rec.init_start = start;
+				if (lj_record_alive(&rec))
+					return true;
+			}
+		}
+	}
+	/* dead, or a record this reader cannot make out: the full path decides and reaps */
+	if (lj_reg_get(r, jid, &rec) < 0)
+		return false;
+	lj_record_free(&rec);
+	return true;
+}
+
 int lj_reg_alloc_jid(struct lj_registry *r, int want, int *jid, lj_err *e)
 {
-	struct lj_record *recs;
-	size_t n;
-	if (lj_reg_list(r, &recs, &n, e) < 0)
-		return -1;
+	/* Only the candidates are looked at: the wanted JID, or JIDs upward from 1 until one is
+	 * free or its jail dead (the lowest free JID). Records are read only for liveness. */
 	int rc = 0;
 	if (want > 0) {
-		for (size_t i = 0; i < n; i++)
-			if (recs[i].jid == want) {
-				rc = lj_errorx(e, "jail %d already exists", want);
-				if (e)
-					e->errnum = EEXIST;
-			}
+		if (jid_taken(r, want)) {
+			rc = lj_errorx(e, "jail %d already exists", want);
+			if (e)
+				e->errnum = EEXIST;
+		}
 		*jid = want;
 	} else {
-		int next = 1; /* recs are sorted: the first gap is the lowest free JID */
-		for (size_t i = 0; i < n && recs[i].jid <= next; i++)
-			if (recs[i].jid == next)
-				next++;
+		int next = 1;
+		while (jid_taken(r, next))
+			next++;
 		*jid = next;
 	}
-	lj_records_free(recs, n);
+	/* what a listing did here before: atomic writes whose writer died leave "X.tmp.PID" */
+	int fd = dup(r->dirfd);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return rc;
+	}
+	rewinddir(d);
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (strstr(de->d_name, ".tmp."))
+			drop_stale_temp(r, de->d_name);
+	closedir(d);
 	return rc;
 }
 
 int lj_reg_write(struct lj_registry *r, const struct lj_record *rec, lj_err *e)
 {
+	/* the index entry first: a crash before the record leaves only a stale entry */
+	if (rec->name && index_write(r, rec->name, rec->jid, e) < 0)
+		return -1;
 	lj_autofree char *text = lj_record_format(rec);
 	lj_autofree char *path = xasprintf("%s/%d" REC_SUFFIX, r->dir, rec->jid);
 	return lj_write_file_replace(path, text, strlen(text), 0644, e);
@@ -513,9 +720,22 @@ int lj_reg_delete(struct lj_registry *r, int jid, lj_err *e)
 {
 	char fname[48];
 	snprintf(fname, sizeof fname, "%d" REC_SUFFIX, jid);
+	/* locked, so the name's entry cannot be taken over between our check and the unlink */
+	bool had_lock = r->lockfd >= 0;
+	if (!had_lock && lj_reg_lock(r, e) < 0)
+		return -1;
+	struct lj_record rec;
+	bool have = load_record(r->dirfd, fname, &rec) == 0;
+	int rc = 0;
 	if (unlinkat(r->dirfd, fname, 0) < 0 && errno != ENOENT)
-		return lj_error(e, errno, "%s/%s", r->dir, fname);
-	return 0;
+		rc = lj_error(e, errno, "%s/%s", r->dir, fname);
+	else if (have)
+		index_drop(r, rec.name, jid);
+	if (have)
+		lj_record_free(&rec);
+	if (!had_lock)
+		lj_reg_unlock(r);
+	return rc;
 }
 
 /* ---- record parameters ---------------------------------------------------------------------- */

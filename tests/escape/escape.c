@@ -11,7 +11,9 @@
  *          [--expect-allowed LIST] [--list] [--on-host]
  *
  * LIST is comma-separated attempt names or group names (raw_socket, mount, settime, adjtime,
- * mlock, chflags, read_msgbuf, sysvipc, socket_af, keyctl, ...; --list shows them all).
+ * mlock, chflags, read_msgbuf, sysvipc, socket_af, keyctl, ...; --list shows them all). The
+ * group "mount" is what allow.mount opens (tmpfs, binds, unmounting its own); "kernfs" (a new
+ * proc or sysfs) and "masks" (the locked read-only parts of /proc and /sys) stay blocked with it.
  * Output, one line per attempt:
  *   ok NAME blocked (ERRNO)          expected: the attempt failed
  *   FAIL NAME succeeded (detail)     an escape
@@ -510,14 +512,55 @@ static struct res t_mount_tmpfs(void)
 	return try_mount("tmpfs", "m-tmpfs", "tmpfs", 0, "size=64k");
 }
 
+/* A fresh procfs shows /proc/sys writable (core_pattern: a program the kernel runs as host
+ * root). Tried with mount(2) and with the new API (fsopen is where a filter might not look). */
 static struct res t_mount_proc(void)
 {
-	return try_mount("proc", "m-proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	struct res r = try_mount("proc", "m-proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	if (r.o == SUCCEEDED)
+		return r;
+	long fs = syscall(SYS_fsopen, "proc", 0);
+	if (fs < 0)
+		return r;
+	long m = -1;
+	if (syscall(SYS_fsconfig, (int)fs, 6 /* FSCONFIG_CMD_CREATE */, NULL, NULL, 0) == 0)
+		m = syscall(SYS_fsmount, (int)fs, 0, 0);
+	int e = errno;
+	close((int)fs);
+	if (m >= 0) {
+		close((int)m);
+		return succeeded("fsopen/fsmount of a new procfs worked");
+	}
+	return blocked(e, "mount: %s; fsconfig/fsmount", ename(r.err));
 }
 
+/* A fresh sysfs (rw: the jail's /sys is read-only) shows the host's devices writable. */
+static struct res t_mount_sysfs(void)
+{
+	return try_mount("sysfs", "m-sysfs", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+}
+
+/* A bind mount of a folder of the jail onto another (FreeBSD's nullfs). */
 static struct res t_mount_bind(void)
 {
-	return try_mount("/", "m-bind", NULL, MS_BIND, NULL);
+	char src[128];
+	mkpoint(src, sizeof src, "m-bsrc");
+	return try_mount(src, "m-bind", NULL, MS_BIND, NULL);
+}
+
+/* Unmounting what the jail mounted itself. */
+static struct res t_umount_own(void)
+{
+	char p[128];
+	mkpoint(p, sizeof p, "m-own");
+	if (mount("tmpfs", p, "tmpfs", 0, "size=64k") < 0)
+		return blocked(errno, "mount");
+	if (umount2(p, 0) < 0) {
+		int e = errno;
+		umount2(p, MNT_DETACH);
+		return blocked(e, "umount of its own tmpfs");
+	}
+	return succeeded("mounted and unmounted a tmpfs");
 }
 
 static struct res t_mount_newapi(void)
@@ -540,6 +583,97 @@ static struct res t_remount_proc_sys(void)
 		return succeeded("/proc/sys remounted read-write");
 	}
 	return blocked(errno, NULL);
+}
+
+/* umount2 /proc/sys (plain and lazy) and the read-only /sys: what is below is read-write. */
+static struct res t_umount_proc_sys(void)
+{
+	static const char *const mp[] = {"/proc/sys", "/sys", "/proc/sys/kernel"};
+	int e = 0;
+	for (size_t i = 0; i < sizeof mp / sizeof *mp; i++) {
+		if (umount2(mp[i], 0) == 0)
+			return succeeded("unmounted %s", mp[i]);
+		if (errno != ENOENT && (errno != EINVAL || !e))
+			e = errno;
+		if (umount2(mp[i], MNT_DETACH) == 0)
+			return succeeded("unmounted %s (MNT_DETACH)", mp[i]);
+	}
+	return blocked(e, NULL);
+}
+
+/* /sys read-only: remounting it read-write is an escape (uevent_helper, devices). */
+static struct res t_remount_sys(void)
+{
+	if (mount(NULL, "/sys", NULL, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+	          NULL) == 0) {
+		mount(NULL, "/sys", NULL,
+		      MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+		return succeeded("/sys remounted read-write");
+	}
+	return blocked(errno, NULL);
+}
+
+/* core_pattern reachable for writing under a new mount point: the copy may lose the overmounts or
+ * the read-only flag. */
+static struct res core_pattern_under(const char *p, const char *how)
+{
+	char f[256];
+	snprintf(f, sizeof f, "%s/sys/kernel/core_pattern", p);
+	int fd = open(f, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		close(fd); /* never written */
+		return succeeded("%s: %s opens for writing", how, f);
+	}
+	return blocked(errno, "%s worked, core_pattern stays read-only", how);
+}
+
+/* A non-recursive bind of /proc would leave the read-only /proc/sys behind. */
+static struct res t_bind_proc(void)
+{
+	char p[128];
+	mkpoint(p, sizeof p, "m-bproc");
+	if (mount("/proc", p, NULL, MS_BIND, NULL) < 0) {
+		int e = errno;
+		if (mount("/proc", p, NULL, MS_BIND | MS_REC, NULL) < 0)
+			return blocked(e, NULL);
+		struct res r = core_pattern_under(p, "a recursive bind of /proc");
+		umount2(p, MNT_DETACH);
+		return r;
+	}
+	struct res r = core_pattern_under(p, "a bind of /proc");
+	umount2(p, MNT_DETACH);
+	if (r.o == BLOCKED)
+		return succeeded("a non-recursive bind of /proc worked (%s)", ename(r.err));
+	return r;
+}
+
+/* Moving the read-only /proc/sys away uncovers the read-write one. */
+static struct res t_move_proc_sys(void)
+{
+	char p[128];
+	mkpoint(p, sizeof p, "m-move");
+	if (mount("/proc/sys", p, NULL, MS_MOVE, NULL) == 0) {
+		mount(p, "/proc/sys", NULL, MS_MOVE, NULL);
+		return succeeded("moved /proc/sys away");
+	}
+	return blocked(errno, NULL);
+}
+
+/* A detached copy of /proc/sys (open_tree) with the read-only flag cleared (mount_setattr). */
+static struct res t_setattr_proc_sys(void)
+{
+	long t = syscall(SYS_open_tree, AT_FDCWD, "/proc/sys", 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC);
+	if (t < 0)
+		return blocked(errno, "open_tree");
+	struct {
+		uint64_t attr_set, attr_clr, propagation, userns_fd;
+	} ma = {.attr_clr = 0x1 /* MOUNT_ATTR_RDONLY */};
+	long r = syscall(SYS_mount_setattr, (int)t, "", 0x1000 /* AT_EMPTY_PATH */, &ma, sizeof ma);
+	int e = errno;
+	close((int)t);
+	if (r == 0)
+		return succeeded("a copy of /proc/sys made read-write");
+	return blocked(e, NULL);
 }
 
 /* The files masked in /proc (moby's list), the sensitive ones first. */
@@ -894,17 +1028,26 @@ static bool have_cap(int cap)
 	return d[cap / 32].effective & (1u << (cap % 32));
 }
 
+/* The kernel gives the initial user namespace a fixed inode number (PROC_USER_INIT_INO). */
+static bool in_init_userns(void)
+{
+	struct stat st;
+	return stat("/proc/self/ns/user", &st) == 0 && st.st_ino == 0xEFFFFFFDu;
+}
+
 /* The clock is never set: an invalid time shows whether the call passes the seccomp filter
- * (EINVAL: it reached the kernel's checks), then CAP_SYS_TIME decides. */
+ * (EINVAL: it reached the kernel's checks), then CAP_SYS_TIME decides, which counts only in the
+ * host's user namespace (an allow.mount jail has one of its own). */
 static struct res time_gate(long rc, int e, const char *what)
 {
 	if (rc == 0)
 		return succeeded("%s set the clock (!)", what);
 	if (e != EINVAL)
 		return blocked(e, NULL);
-	if (have_cap(CAP_SYS_TIME))
+	if (have_cap(CAP_SYS_TIME) && in_init_userns())
 		return succeeded("%s passes the filter and CAP_SYS_TIME is held", what);
-	return blocked(EPERM, "no CAP_SYS_TIME");
+	return blocked(EPERM, have_cap(CAP_SYS_TIME) ? "CAP_SYS_TIME of a user namespace"
+	                                             : "no CAP_SYS_TIME");
 }
 
 static struct res t_clock_settime(void)
@@ -1129,7 +1272,9 @@ static struct res t_release_agent(void)
 {
 	char p[128], ra[160];
 	mkpoint(p, sizeof p, "m-cgroup");
-	static const char *const ctl[] = {"rdma", "misc", "net_cls", "perf_event", "freezer"};
+	static const char *const ctl[] = {
+	        "memory", "none,name=ljail-escape", "rdma", "misc", "net_cls", "perf_event",
+	        "freezer"};
 	int last = 0;
 	for (size_t i = 0; i < sizeof ctl / sizeof *ctl; i++) {
 		if (mount("cgroup", p, "cgroup", MS_NOSUID | MS_NODEV | MS_NOEXEC, ctl[i]) < 0) {
@@ -1310,9 +1455,11 @@ static const struct attempt attempts[] = {
         {"chroot_escape", "files", t_chroot_escape},
         {"dotdot_fd", "files", t_dotdot_fd},
         {"mount_tmpfs", "mount", t_mount_tmpfs},
-        {"mount_proc", "mount", t_mount_proc},
         {"mount_bind", "mount", t_mount_bind},
         {"mount_newapi", "mount", t_mount_newapi},
+        {"umount_own", "mount", t_umount_own},
+        {"mount_proc", "kernfs", t_mount_proc},
+        {"mount_sysfs", "kernfs", t_mount_sysfs},
         {"mknod_block", "devices", t_mknod_block},
         {"mknod_char", "devices", t_mknod_char},
         {"block_device", "devices", t_block_device},
@@ -1357,7 +1504,12 @@ static const struct attempt attempts[] = {
         {"chflags", "chflags", t_chflags},
         {"maxproc", "maxproc", t_maxproc},
         {"remount_proc_sys", "masks", t_remount_proc_sys},
+        {"remount_sys", "masks", t_remount_sys},
+        {"bind_proc", "masks", t_bind_proc},
+        {"setattr_proc_sys", "masks", t_setattr_proc_sys},
+        {"move_proc_sys", "masks", t_move_proc_sys},
         {"umount_masks", "masks", t_umount_masks},
+        {"umount_proc_sys", "masks", t_umount_proc_sys},
 };
 
 /* name or group in a comma list */
@@ -1410,7 +1562,8 @@ static void usage(void)
 
 static void rm_tmp(void)
 {
-	static const char *const names[] = {"chroot",   "dotdot", "m-tmpfs", "m-proc", "m-bind",
+	static const char *const names[] = {"chroot",   "dotdot", "m-tmpfs", "m-proc",  "m-bind",
+	                                    "m-bsrc",   "m-own",  "m-sysfs", "m-bproc", "m-move",
 	                                    "m-cgroup", "loop0",  "mem",     "flags"};
 	char p[128];
 	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {

@@ -3,8 +3,6 @@
 # The jail is a group made through src/cgroup (lj-cg-helper) plus a registry record, so these
 # cases do not depend on the jail lifecycle.
 . "$(dirname "$0")/../lib/lib.sh"
-# meson puts the commands in src/cmd of the build folder
-export PATH="$LJAIL_BUILD/src/cmd:$PATH"
 
 H=$LJAIL_BUILD/tests/unit/cgroup/lj-cg-helper
 

@@ -2,8 +2,6 @@
 # rctl(8) and the jail's cgroup: every limit is checked by what a process in the group can or
 # cannot do. The group is made through src/cgroup (lj-cg-helper), independent of the lifecycle.
 . "$(dirname "$0")/../lib/lib.sh"
-# meson puts the commands in src/cmd of the build folder
-export PATH="$LJAIL_BUILD/src/cmd:$PATH"
 
 H=$LJAIL_BUILD/tests/unit/cgroup/lj-cg-helper
 
@@ -305,6 +303,58 @@ jail:rj:maxproc:deny=10" "rules of the running jail"
 	local m
 	for m in $(cgroup_mounts); do
 		[ ! -e "$m/$LJAIL_CGROUP_ROOT/rj" ] || t_fail "$m/$LJAIL_CGROUP_ROOT/rj is left"
+	done
+}
+
+
+# A jail without limits has its group on cgroup2 only (no v1 mkdir, no migration at create): the
+# v1 group of a controller appears with the first rule that needs it, with every process of the
+# jail in it, and processes started later join it too.
+case_lazy_v1_groups() {
+	command -v jail >/dev/null && command -v jexec >/dev/null || t_skip "jail(8) is not built"
+	local m v2="" v1=""
+	for m in $(cgroup_mounts); do
+		if [ "$(stat -fc %T "$m")" = cgroup2fs ]; then v2=$m; else v1="$v1 $m"; fi
+	done
+	[ -n "$v2" ] && [ -n "$v1" ] || t_skip "needs cgroup2 beside v1 hierarchies (a hybrid host)"
+	local mem
+	mem=$(awk '{ for (i = 7; i <= NF; i++) if ($i == "-") { if ($(i+1) == "cgroup" && $NF ~ /(^|,)memory(,|$)/) print $5; break } }' /proc/self/mountinfo)
+	[ -n "$mem" ] || t_skip "no v1 memory hierarchy"
+	t_run 0 jail -c name=lz path=/ persist
+	t_defer jail -r lz
+	for m in $v1; do
+		[ ! -e "$m/$LJAIL_CGROUP_ROOT/lz" ] || t_fail "$m/$LJAIL_CGROUP_ROOT/lz made for a jail without limits"
+	done
+	[ -d "$v2/$LJAIL_CGROUP_ROOT/lz" ] || t_fail "no cgroup2 group for the jail"
+	jexec lz sleep 1000 &
+	local i
+	for i in $(seq 100); do
+		[ "$(wc -l <"$v2/$LJAIL_CGROUP_ROOT/lz/cgroup.procs")" -ge 2 ] && break
+		sleep 0.05
+	done
+	t_eq "$(wc -l <"$v2/$LJAIL_CGROUP_ROOT/lz/cgroup.procs")" 2 "init and sleep in the cgroup2 group"
+	# usage without v1 groups: from cgroup2's cpu.stat and the processes themselves
+	t_eq "$(usage_of lz maxproc)" 2 "maxproc before any limit"
+	local use
+	use=$(usage_of lz memoryuse)
+	[ "$use" -gt 0 ] || t_fail "memoryuse $use of a jail with two processes"
+	t_run 0 rctl -a jail:lz:memoryuse:deny=64M
+	[ -d "$mem/$LJAIL_CGROUP_ROOT/lz" ] || t_fail "rctl -a made no memory group"
+	t_eq "$(sort "$mem/$LJAIL_CGROUP_ROOT/lz/cgroup.procs" | tr '\n' ' ')" \
+		"$(sort "$v2/$LJAIL_CGROUP_ROOT/lz/cgroup.procs" | tr '\n' ' ')" \
+		"every process of the jail moved into the new memory group"
+	for m in $v1; do
+		[ "$m" = "$mem" ] && continue
+		[ ! -e "$m/$LJAIL_CGROUP_ROOT/lz" ] || t_fail "$m/$LJAIL_CGROUP_ROOT/lz made for a memory rule"
+	done
+	local rc=0
+	jexec lz "$H" alloc 200 >/dev/null 2>&1 || rc=$?
+	t_eq "$rc" 137 "200 MB in the jail after rctl -a memoryuse:deny=64M"
+	t_run 0 rctl -r jail:lz
+	t_run 0 jail -r lz
+	for m in $(cgroup_mounts); do
+		[ ! -e "$m/$LJAIL_CGROUP_ROOT/lz" ] || t_fail "$m/$LJAIL_CGROUP_ROOT/lz is left"
+		[ ! -e "$m/$LJAIL_CGROUP_ROOT" ] || t_fail "$m/$LJAIL_CGROUP_ROOT is left"
 	done
 }
 

@@ -55,12 +55,16 @@ host_bits() {
 		--host-mount "$T/outside/mnt" --host-ns "$HOSTNS")
 }
 
-# jail_up NAME PARAM... : a vnet jail on $R with /dev and /proc. Sets MODE (jail or driver).
+# jail_up NAME PARAM... : a vnet jail (NO_VNET=1: without) on $R with /dev and /proc. Sets MODE
+# (jail or driver).
 jail_up() {
 	local name=$1; shift
+	local vnet=vnet
+	[ -n "${NO_VNET:-}" ] && vnet=
 	# ESCAPE_USE_DRIVER=1 tries the fallback even where jail(8) works
+	# shellcheck disable=SC2086 # $vnet: one word or none
 	if [ -z "${ESCAPE_USE_DRIVER:-}" ] &&
-		jail -c name="$name" path="$R" vnet persist mount.devfs mount.procfs "$@" \
+		jail -c name="$name" path="$R" $vnet persist mount.devfs mount.procfs "$@" \
 			>"$T/.jail.out" 2>&1; then
 		MODE=jail
 		t_defer jail -R "$name"
@@ -74,7 +78,8 @@ jail_up() {
 	[ -x "$DRIVER" ] || t_skip "jail -c not available yet"
 	local p
 	# exec rebuilds the seccomp filter from the same options, as jexec does from the record
-	DARGS=(-v)
+	DARGS=()
+	[ -n "$vnet" ] && DARGS+=(-v)
 	for p in "$@"; do DARGS+=(-a "$p"); done
 	local out
 	out=$("$DRIVER" start -p "$R" -d -P "${DARGS[@]}") || t_fail "lj-iso-driver start failed"
@@ -150,12 +155,13 @@ assert_gone() {
 # Every attempt (all but the ones that need --maxproc), with default parameters.
 ALL="host_pid_signal host_pid_visible host_pidfd host_proc_scan ptrace_host ptrace_init
 init_memory host_exe host_file host_mounts chroot_escape dotdot_fd mount_tmpfs mount_proc
-mount_bind mount_newapi mknod_block mknod_char block_device init_module finit_module
+mount_bind mount_newapi umount_own mount_sysfs mknod_block mknod_char block_device init_module finit_module
 delete_module kexec_load reboot ioports swapon read_msgbuf keyctl add_key bpf perf_event_open
 userfaultfd open_by_handle_at tiocsti unshare_userns unshare_ns setns host_ns sethostname
 setdomainname clock_settime settimeofday adjtimex sysctl_write core_pattern sysrq_trigger
 proc_masks leaked_fds sys_write cgroup_write release_agent raw_socket raw_socket6 packet_socket socket_af
-sysvipc chflags remount_proc_sys umount_masks"
+sysvipc chflags remount_proc_sys remount_sys bind_proc setattr_proc_sys move_proc_sys umount_masks
+umount_proc_sys"
 
 case_default_jail_blocks_every_escape() {
 	mkroot
@@ -171,6 +177,13 @@ case_default_jail_blocks_every_escape() {
 	t_eq "$(cat /proc/sys/kernel/hostname)" "$HOSTNAME0" "the host's hostname"
 	in_jail esc /bin/readlink /proc/self/ns/uts
 	[ "$T_OUT" != "$HOSTUTS" ] || t_fail "the jail shares the host's UTS namespace"
+	# no user namespace of its own without allow.mount, and no mount through jexec
+	in_jail esc /bin/readlink /proc/self/ns/user
+	t_eq "$T_OUT" "$(readlink /proc/self/ns/user)" "a default jail's user namespace"
+	rc=0
+	in_jail esc /bin/mount -t tmpfs t /tmp || rc=$?
+	[ "$rc" != 0 ] || t_fail "jexec esc mount -t tmpfs worked in a default jail"
+	t_match "$T_ERR" "permission denied|not permitted" "jexec esc mount -t tmpfs in a default jail"
 	# and the program can fail: on the host (as root, no jail) it must report escapes
 	rc=0
 	"$ESC" --on-host --only mount_tmpfs,raw_socket6,host_file --host-file "$T/outside/secret" \
@@ -259,25 +272,98 @@ case_allow_chflags() {
 	allow_check allow.chflags chflags
 }
 
-# allow.mount: the mount calls work. On Linux this means CAP_SYS_ADMIN in the host's user
-# namespace, which opens much more than FreeBSD's allow.mount (SECURITY.md, "Known gaps"): the
-# other attempts are reported here as notes, not asserted.
-case_allow_mount() {
+# allow.mount: the jail's root mounts tmpfs and binds, and unmounts what it mounted, as FreeBSD's
+# allow.mount (with allow.mount.tmpfs/nullfs) allows. It does so in a user namespace of its own
+# (SECURITY.md): every mount the jail was given is locked, so every other attempt stays blocked:
+# no new procfs/sysfs/cgroup, /proc/sys and /sys stay read-only and mounted, no release_agent.
+MOUNT_BLOCKED="mount_proc mount_sysfs remount_proc_sys remount_sys umount_proc_sys umount_masks
+bind_proc setattr_proc_sys move_proc_sys core_pattern sysctl_write sysrq_trigger sys_write
+cgroup_write release_agent open_by_handle_at mknod_block mknod_char block_device init_memory
+unshare_userns unshare_ns setns sethostname"
+
+allow_mount_check() {
 	mkroot
 	host_bits
-	jail_up esc allow.mount allow.mount.tmpfs
-	local rc=0
-	in_jail esc /escape --only mount --expect-allowed mount || rc=$?
-	# shellcheck disable=SC2046 # one name per word
-	assert_all_ok "allow.mount" $(group_names mount)
+	jail_up esc allow.mount allow.mount.tmpfs allow.mount.nullfs
+	local rc=0 n
+	in_jail esc /escape "${HARGS[@]}" --expect-allowed mount || rc=$?
+	T_OUT=$(printf '%s\n' "$T_OUT" | grep -Ev '^skip (maxproc|mlock) ' || true)
+	# shellcheck disable=SC2086 # one name per word
+	assert_all_ok "allow.mount" $ALL
 	for n in $(group_names mount); do
 		printf '%s\n' "$T_OUT" | grep -q "^ok $n allowed" || t_fail "allow.mount: $n is not allowed"
 	done
+	for n in $MOUNT_BLOCKED; do
+		printf '%s\n' "$T_OUT" | grep -q "^ok $n blocked" || t_fail "allow.mount: $n is not blocked"
+	done
 	t_eq "$rc" 0 "escape's exit status with allow.mount"
-	in_jail esc /escape "${HARGS[@]}" --expect-allowed mount || true
-	printf '%s\n' "$T_OUT" | grep '^FAIL' | sed 's/^/# note: with allow.mount: /' >&2 || true
+	# jexec joins the jail's user namespace: a mount works there, and shows in the jail
+	t_eq "$(cat /proc/sys/kernel/hostname)" "$HOSTNAME0" "the host's hostname"
+	in_jail esc /bin/sh -c 'mkdir -p /tmp/jm && mount -t tmpfs jm /tmp/jm && echo mounted'
+	t_eq "$T_OUT" "mounted" "jexec esc mount -t tmpfs"
+	in_jail esc /bin/sh -c 'grep -c " /tmp/jm " /proc/self/mountinfo; umount /tmp/jm && echo gone'
+	t_eq "$(printf '%s\n' "$T_OUT" | tr '\n' ' ')" "1 gone " \
+		"the mount seen by a second jexec, then unmounted"
+	in_jail esc /bin/readlink /proc/self/ns/user
+	if [ -z "$T_OUT" ] || [ "$T_OUT" = "$(readlink /proc/self/ns/user)" ]; then
+		t_fail "allow.mount: the jail has no user namespace of its own ($T_OUT)"
+	fi
+	in_jail esc /bin/cat /proc/self/uid_map /proc/self/gid_map
+	t_eq "$(printf '%s' "$T_OUT" | tr -s ' \n' ' ')" " 0 0 4294967295 0 0 4294967295" \
+		"identity uid/gid maps"
+	# the host sees the jail's files as root's, as before
+	in_jail esc /bin/sh -c 'echo x >/tmp/owned'
+	t_eq "$(stat -c %u:%g "$R/tmp/owned")" "0:0" "a file made in the jail"
 	jail_down esc
 	assert_gone esc
+}
+
+case_allow_mount() {
+	allow_mount_check
+}
+
+case_allow_mount_novnet() {
+	# without vnet the jail is in the host's network namespace, as a FreeBSD jail without vnet
+	NO_VNET=1 SHARED_NS=net allow_mount_check
+}
+
+# What allow.mount costs (SECURITY.md): capabilities the kernel checks in the host's user
+# namespace do nothing in the jail's own; those of its network (vnet) still work.
+case_allow_mount_costs() {
+	mkroot
+	jail_up esc allow.mount allow.settime allow.adjtime allow.read_msgbuf allow.raw_sockets
+	local rc=0
+	in_jail esc /escape --only settime,adjtime,read_msgbuf,raw_socket --expect-allowed raw_socket ||
+		rc=$?
+	assert_all_ok "allow.mount with allow.settime, read_msgbuf, raw_sockets" clock_settime \
+		settimeofday adjtimex read_msgbuf raw_socket raw_socket6 packet_socket
+	printf '%s\n' "$T_OUT" | grep -q '^ok clock_settime blocked' || t_fail "clock_settime not blocked"
+	printf '%s\n' "$T_OUT" | grep -q '^ok raw_socket allowed' || t_fail "raw_socket not allowed"
+	t_eq "$rc" 0 "escape's exit status"
+	jail_down esc
+	assert_gone esc
+}
+
+# vnet + allow.mount: the jail's network namespace is made inside its user namespace, so the
+# jail's root still configures its own network, and vnet.interface reaches that namespace.
+case_allow_mount_vnet_network() {
+	mkroot
+	ip link add ljesc0 type veth peer name ljesc1 || t_skip "no veth interfaces here"
+	t_defer ip link del ljesc1
+	jail_up esc allow.mount vnet.interface=ljesc0
+	[ "$MODE" = jail ] || t_skip "vnet.interface needs jail(8)"
+	in_jail esc /bin/sh -c 'ip link show ljesc0 >/dev/null && echo moved
+		ip addr add 10.77.0.1/24 dev ljesc0 && ip link set ljesc0 up && echo configured
+		ip -4 addr show dev lo | grep -q 127.0.0.1 && echo lo-up
+		echo 1 >/proc/sys/net/ipv4/ip_forward && echo sysctl
+		mkdir -p /tmp/s && mount -t sysfs -o ro s /tmp/s && [ -e /tmp/s/class/net/ljesc0 ] &&
+			echo sysfs && umount /tmp/s
+		mount -t sysfs s /tmp/s || echo no-rw-sysfs'
+	t_eq "$(printf '%s\n' "$T_OUT" | tr '\n' ' ')" "moved configured lo-up sysctl sysfs no-rw-sysfs " \
+		"the jail's own network ($T_ERR)"
+	t_eq "$(ip -o link show ljesc0 2>/dev/null)" "" "ljesc0 is not in the host's namespace"
+	jail_down esc
+	t_match "$(ip -o link show ljesc0)" "ljesc0" "ljesc0 came back to the host"
 }
 
 # rctl maxproc: the jail cannot fork beyond its limit.

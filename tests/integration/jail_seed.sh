@@ -105,6 +105,11 @@ add net default: gateway 192.168.1.1"
 	t_eq "$(printf '%s\n' "$T_OUT" | sort)" "database: removed
 webserver: removed"
 	t_eq "$(jls name)" ""
+	# the pairs die with the jails' network namespaces, a few ms after jail(8) returned
+	for i in $(seq 1 40); do
+		ip -o link show | grep -q epair || break
+		sleep 0.05
+	done
 	for i in epair1a epair1b epair2a epair2b; do
 		if ip link show "$i" >/dev/null 2>&1; then t_fail "$i left on the host"; fi
 	done

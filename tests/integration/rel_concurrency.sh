@@ -85,6 +85,11 @@ EOF
 	done
 	t_eq "$bad" 0 "failed removals"
 	t_eq "$(jls name)" "" "jails left"
+	# the pairs die with the jails' network namespaces, a few ms after jail(8) returned
+	for i in $(seq 1 40); do
+		ip -o link show | grep -q epair || break
+		sleep 0.05
+	done
 	census_eq "$before" "$(census "$root")" "census around $N parallel creates and removals"
 }
 

@@ -111,6 +111,16 @@ setup() {
 	done
 }
 
+# After a removal, the epair left to die with the jail's network namespace goes when the kernel
+# tears that namespace down, a few milliseconds after jail(8) returned (jail.8, vnet.interface).
+settle_epair() {
+	local i
+	for i in $(seq 1 40); do
+		ip link show epair7a >/dev/null 2>&1 || return 0
+		sleep 0.05
+	done
+}
+
 # The index of step $1 in the create table (0-based).
 step_index() { create_steps | grep -nx "$1" | cut -d: -f1 | awk '{print $1 - 1}'; }
 
@@ -147,6 +157,7 @@ case_create_walk_vnet() {
 	t_eq "$(jexec jv cat /mnt/a/f)" hello "the mount works"
 	t_match "$(jexec jv ip -o link)" 'epair7b' "vnet.interface is in the jail"
 	t_run 0 jail -f "$T/jail.conf" -r jv
+	settle_epair
 	after=$(census "$ROOT")
 	census_eq "$before" "$after" "census around a whole create and remove"
 }
@@ -182,6 +193,7 @@ case_cgroup_create_partial() {
 		if [ "$rc" = 0 ]; then
 			# fewer hierarchies than k were used: the fault never fired
 			t_run 0 jail -f "$T/jail.conf" -r jv
+			settle_epair
 		else
 			t_eq "$rc" 1 "exit status with cgroup-create:$k"
 			t_match "$(cat "$T/err")" '^jail: jv: cgroup: ' "message with cgroup-create:$k"
@@ -206,6 +218,7 @@ case_remove_walk() {
 		t_run 0 jexec jv /bin/true
 		t_match "$(jexec jv ip -o link)" 'epair7b' "vnet.interface stays in the jail after $s failed"
 		t_run 0 jail -f "$T/jail.conf" -r jv
+		settle_epair
 		after=$(census "$ROOT")
 		census_eq "$before" "$after" "census around a failing $s and a second jail -r"
 		n=$((n + 1))

@@ -152,6 +152,12 @@ seed_down() {
 	t_run 0 svc stop
 	t_match "$T_OUT" '^Stopping jails: (database webserver|webserver database)\.$' "service jail stop"
 	t_eq "$(jls name)" "" "jails left"
+	# the pairs die with the jails' network namespaces, a few ms after jail(8) returned
+	local i
+	for i in $(seq 1 40); do
+		ip -o link show | grep -q epair || break
+		sleep 0.05
+	done
 	t_eq "$(ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | sort | tr '\n' ' ')" \
 		"bridge0 lo vtnet0 " "links left"
 	if compgen -G "$T/run/jail_*.id" >/dev/null; then t_fail ".id files left: $(ls "$T/run")"; fi

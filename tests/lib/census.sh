@@ -69,7 +69,9 @@ _census_nft() {
 
 _census_rundir() {
 	[ -d "${LJAIL_RUNDIR:-}" ] || return 0
-	(cd "$LJAIL_RUNDIR" && find . -mindepth 1 ! -name lock ! -name '*.lock' ! -name rctl.rules | sed 's|^\./|run |') | sort
+	# kept on purpose: locks, the rule store, compiled seccomp filters (isolate/policy.c)
+	(cd "$LJAIL_RUNDIR" && find . -mindepth 1 ! -name lock ! -name '*.lock' ! -name rctl.rules \
+		! -name 'seccomp-*.bpf' | sed 's|^\./|run |') | sort
 }
 
 _census_rctl() {

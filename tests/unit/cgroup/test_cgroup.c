@@ -1,6 +1,7 @@
 /* Unit tests of src/cgroup that need no root: CPU lists, rctl rule syntax, the checks of what
  * Linux can enforce, the rule store and rctl.conf loading (against jails that do not run). */
 #include <errno.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cgroup/cgroup.h"
@@ -495,6 +496,50 @@ static int64_t limit(struct lj_cg *cg, enum lj_cg_limit l)
 	return v;
 }
 
+/* A lazy create on a hybrid host makes the cgroup2 group only; lifting a limit makes no v1
+ * group, reading one finds none; destroy removes what is there. */
+static void lazy_hybrid(void)
+{
+	const char *m[] = {"cpuset", "cgroup", "rw,cpuset", "memory",  "cgroup",  "rw,memory",
+	                   "pids",   "cgroup", "rw,pids",   "unified", "cgroup2", "rw"};
+	lj_autofree char *base = fake_host("lazy", m, LJ_ARRAY_LEN(m), "");
+	struct lj_cg *cg = NULL;
+	lj_err e;
+	CHECK_INT(lj_cg_create_lazy("j", &cg, &e), 0);
+	if (!cg)
+		return;
+	CHECK_INT((int)cg->made.n, 1);
+	lj_autofree char *v2 = xasprintf("%s/unified/ljail-fake/j", base);
+	lj_autofree char *mem = xasprintf("%s/memory/ljail-fake/j", base);
+	lj_autofree char *memroot = xasprintf("%s/memory/ljail-fake", base);
+	struct stat st;
+	CHECK_INT(stat(v2, &st), 0);
+	CHECK_INT(stat(memroot, &st), -1);
+	/* the v1 directory is known, not made */
+	CHECK(cg->dir[LJ_CG_MEMORY] && !strcmp(cg->dir[LJ_CG_MEMORY], mem));
+	CHECK_INT(lj_cg_set_limit(cg, LJ_CGL_MEMORY, LJ_CG_UNLIMITED, &e), 0);
+	CHECK_INT(stat(memroot, &st), -1);
+	CHECK_INT(limit(cg, LJ_CGL_PIDS), LJ_CG_UNLIMITED);
+	cpu_set_t set, online;
+	CHECK_INT(lj_cg_get_cpus(cg, &set, &e), 0);
+	CHECK_INT(lj_cpus_online(&online, &e), 0);
+	CHECK(CPU_EQUAL(&set, &online));
+	/* a limit makes the group (no process to move here) */
+	CHECK_INT(lj_cg_set_limit(cg, LJ_CGL_PIDS, 5, &e), -1); /* plain folder: no pids.max */
+	lj_autofree char *pids = xasprintf("%s/pids/ljail-fake/j", base);
+	CHECK_INT(stat(pids, &st), 0);
+	CHECK_INT((int)cg->made.n, 2);
+	/* a group made by another object (rctl, another process) goes with destroy too */
+	lj_autofree char *cpuset = xasprintf("%s/cpuset/ljail-fake/j", base);
+	fake_dir(cpuset);
+	CHECK_INT(lj_cg_destroy(cg, &e), 0);
+	CHECK_INT(stat(v2, &st), -1);
+	CHECK_INT(stat(pids, &st), -1);
+	CHECK_INT(stat(cpuset, &st), -1);
+	lj_autofree char *pidsroot = xasprintf("%s/pids/ljail-fake", base);
+	CHECK_INT(stat(pidsroot, &st), -1);
+}
+
 static void limits_v1_files(void)
 {
 	const char *m[] = {"cpu",  "cgroup", "rw,cpu",  "memory", "cgroup", "rw,memory",
@@ -634,6 +679,7 @@ int main(void)
 	RUN(layout_hybrid);
 	RUN(layout_mixed);
 	RUN(layout_legacy);
+	RUN(lazy_hybrid);
 	RUN(limits_v1_files);
 	RUN(limits_v2_files);
 	lj_autofree char *cmd = xasprintf("rm -rf %s", tmpdir);

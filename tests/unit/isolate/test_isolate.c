@@ -73,6 +73,29 @@ static void allow_mapping(void)
 	}
 }
 
+/* allow.mount (and only it) puts the jail in a user namespace of its own. */
+static void userns_only_with_mount(void)
+{
+	lj_err e = {0};
+	int rc;
+	struct lj_iso_policy p;
+	lj_isolate_policy_init(&p);
+	CHECK(!lj_isolate_wants_userns(&p));
+	static const char *const others[] = {"children.max=2", "vnet", "allow.raw_sockets",
+	                                     "allow.mount.tmpfs", "allow.nomount"};
+	for (size_t i = 0; i < LJ_ARRAY_LEN(others); i++) {
+		const char *kv[] = {others[i], NULL};
+		p = from(kv, &e, &rc);
+		CHECK_INT(rc, 0);
+		CHECK(!lj_isolate_wants_userns(&p));
+	}
+	const char *kv[] = {"vnet", "allow.mount", NULL};
+	p = from(kv, &e, &rc);
+	CHECK_INT(rc, 0);
+	CHECK(lj_isolate_wants_userns(&p));
+	CHECK(lj_isolate_caps(&p) & CB(CAP_SYS_ADMIN));
+}
+
 static void params_forms(void)
 {
 	lj_err e = {0};
@@ -190,6 +213,7 @@ int main(void)
 	lj_t_suite = "isolate";
 	RUN(defaults);
 	RUN(allow_mapping);
+	RUN(userns_only_with_mount);
 	RUN(params_forms);
 	RUN(zeroed_struct_means_defaults);
 	RUN(seccomp_content);

@@ -385,6 +385,22 @@ static void builtins(void)
 	CHECK(lj_net_builtin("netstat") == lj_netstat_main);
 	CHECK(lj_net_builtin("/usr/bin/netstat") == lj_netstat_main);
 	CHECK(lj_net_builtin("/bin/ifconfig") == NULL);
+	/* by path only ljail's own (the file beside this program's executable) */
+	CHECK(lj_net_builtin("/nonexistent/ifconfig") == NULL);
+	/* the hints jail(8) sets: off by default, on for the names given */
+	CHECK_INT(lj_net_vnet_target_for("epair0b"), -1);
+	const char *names[] = {"epair0b"};
+	lj_net_set_vnet_target(7, names, 1);
+	CHECK_INT(lj_net_vnet_target_for("epair0b"), 7);
+	CHECK_INT(lj_net_vnet_target_for("epair0a"), -1);
+	lj_net_set_vnet_target(-1, NULL, 0);
+	CHECK_INT(lj_net_vnet_target_for("epair0b"), -1);
+	const char *dying[] = {"epair0a"};
+	lj_net_set_vnet_dying(dying, 1);
+	CHECK(lj_net_vnet_is_dying("epair0a"));
+	CHECK(!lj_net_vnet_is_dying("epair0b"));
+	lj_net_set_vnet_dying(NULL, 0);
+	CHECK(!lj_net_vnet_is_dying("epair0a"));
 	CHECK(lj_net_builtin("ip") == NULL);
 	CHECK(lj_net_builtin(NULL) == NULL);
 }
@@ -701,6 +717,65 @@ static void rtnl_netns_moves(void)
 	close(here);
 }
 
+static bool has_link(int netns_fd, const char *name)
+{
+	struct lj_link *v = NULL;
+	size_t n = 0;
+	bool found = false;
+	if (netns_fd >= 0 ? lj_net_links_in(NULL, netns_fd, &v, &n, NULL) < 0
+	                  : lj_net_links(NULL, &v, &n, NULL) < 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		found |= !strcmp(v[i].name, name);
+	free(v);
+	return found;
+}
+
+/* jail(8)'s fast VNET path: epairNb born in the jail's namespace, the pair left to die with it,
+ * `ifconfig epairN create` waiting for the dying pair's name. */
+static void rtnl_vnet_hints(void)
+{
+	if (!in_private_netns) {
+		SKIP("needs root (a private network namespace)");
+		return;
+	}
+	lj_err e;
+	int here = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	CHECK_INT(unshare(CLONE_NEWNET), 0);
+	int other = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	CHECK_INT(setns(here, CLONE_NEWNET), 0);
+	const char *names[] = {"epair5b"};
+	lj_net_set_vnet_target(other, names, 1);
+	char *create[] = {"ifconfig", "epair5", "create", "up", NULL};
+	CHECK_INT(lj_ifconfig_main(4, create), 0);
+	lj_net_set_vnet_target(-1, NULL, 0);
+	CHECK(has_link(-1, "epair5a"));
+	CHECK(!has_link(-1, "epair5b"));
+	CHECK(has_link(other, "epair5b"));
+	struct lj_link l;
+	CHECK_INT(lj_net_link_get(NULL, "epair5a", &l, &e), 0);
+	CHECK(l.link_netnsid >= 0 && !l.link_netns_dead);
+	/* a live pair whose namespace is no jail's is waited for up to the timeout (it may be
+	 * one a removed jail left, not yet let go by the kernel); with no registry, not at all */
+	int w = lj_net_wait_dying_link(NULL, "epair5a", 50, &e);
+	CHECK(w == 0 || (w == -1 && e.errnum == ETIMEDOUT));
+	CHECK(has_link(-1, "epair5a"));
+	/* the last reference goes: the kernel deletes the pair with the namespace */
+	close(other);
+	int r = lj_net_wait_dying_link(NULL, "epair5a", 2000, &e);
+	CHECK(r == 0 || r == 1);
+	CHECK(!has_link(-1, "epair5a"));
+	/* its destroy is a no-op that succeeds */
+	const char *dying[] = {"epair5a"};
+	lj_net_set_vnet_dying(dying, 1);
+	char *destroy[] = {"ifconfig", "epair5a", "destroy", NULL};
+	CHECK_INT(lj_ifconfig_main(3, destroy), 0);
+	lj_net_set_vnet_dying(NULL, 0);
+	char *destroy2[] = {"ifconfig", "epair5a", "destroy", NULL};
+	CHECK_INT(lj_ifconfig_main(3, destroy2), 1);
+	close(here);
+}
+
 int main(void)
 {
 	lj_t_suite = "net";
@@ -719,5 +794,6 @@ int main(void)
 	RUN(rtnl_addresses_routes);
 	RUN(rtnl_netns_moves);
 	RUN(in_process_entry_points);
+	RUN(rtnl_vnet_hints);
 	return TEST_DONE();
 }

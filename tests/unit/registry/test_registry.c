@@ -2,6 +2,7 @@
 #include "registry/registry.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -141,6 +142,87 @@ static void dead_records_are_removed(void)
 	lj_reg_close(&r);
 }
 
+/* The name index: odd names, a dead holder's name and JID reused, stale entries ignored and
+ * dropped, too-long names found without it, delete removes the entry. */
+static void name_index(void)
+{
+	struct lj_registry r;
+	lj_err e;
+	open_reg(&r);
+	CHECK_INT(lj_reg_lock(&r, &e), 0);
+	struct lj_record a;
+	self_record(&a, 1, "a.b/c%d");
+	CHECK_INT(lj_reg_write(&r, &a, &e), 0);
+	struct lj_record f;
+	CHECK_INT(lj_reg_find(&r, "a.b/c%d", &f, &e), 0);
+	CHECK_INT(f.jid, 1);
+	lj_record_free(&f);
+	CHECK_INT(lj_reg_find(&r, "a.b", &f, &e), -1);
+	CHECK_INT(e.errnum, ENOENT);
+
+	/* a dead jail's name: not found, its record and entry go, its JID is the lowest free */
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(0);
+	uint64_t st = 0;
+	lj_proc_start_time(pid, &st, NULL);
+	waitpid(pid, NULL, 0);
+	struct lj_record dead = {
+	        .jid = 2, .name = xstrdup("gone"), .init_pid = pid, .init_start = st};
+	CHECK_INT(lj_reg_write(&r, &dead, &e), 0);
+	struct lj_record c;
+	self_record(&c, 3, "c");
+	CHECK_INT(lj_reg_write(&r, &c, &e), 0);
+	int jid = 0;
+	CHECK_INT(lj_reg_alloc_jid(&r, 0, &jid, &e), 0);
+	CHECK_INT(jid, 2);
+	CHECK_INT(lj_reg_alloc_jid(&r, 2, &jid, &e), 0);
+	CHECK_INT(lj_reg_alloc_jid(&r, 3, &jid, &e), -1);
+	CHECK_INT(e.errnum, EEXIST);
+	CHECK_INT(lj_reg_find(&r, "gone", &f, &e), -1);
+	CHECK_INT(faccessat(r.dirfd, "name.gone", F_OK, AT_SYMLINK_NOFOLLOW), -1);
+
+	/* a crash between entry and record: an entry pointing at nothing, or at another name */
+	CHECK_INT(symlinkat("9", r.dirfd, "name.ghost"), 0);
+	CHECK_INT(symlinkat("3", r.dirfd, "name.other"), 0);
+	CHECK_INT(lj_reg_find(&r, "ghost", &f, &e), -1);
+	CHECK_INT(lj_reg_find(&r, "other", &f, &e), -1);
+	CHECK_INT(faccessat(r.dirfd, "name.ghost", F_OK, AT_SYMLINK_NOFOLLOW), -1);
+	CHECK_INT(faccessat(r.dirfd, "name.other", F_OK, AT_SYMLINK_NOFOLLOW), -1);
+	CHECK_INT(lj_reg_find(&r, "c", &f, &e), 0);
+	lj_record_free(&f);
+
+	/* a name too long for a file name is found by reading the records */
+	char lng[400];
+	memset(lng, 'x', sizeof lng - 1);
+	lng[sizeof lng - 1] = '\0';
+	struct lj_record l;
+	self_record(&l, 4, lng);
+	CHECK_INT(lj_reg_write(&r, &l, &e), 0);
+	CHECK_INT(lj_reg_find(&r, lng, &f, &e), 0);
+	CHECK_INT(f.jid, 4);
+	lj_record_free(&f);
+
+	CHECK_INT(lj_reg_delete(&r, 1, &e), 0);
+	CHECK_INT(lj_reg_find(&r, "a.b/c%d", &f, &e), -1);
+	CHECK_INT(lj_reg_delete(&r, 3, &e), 0);
+	CHECK_INT(lj_reg_delete(&r, 4, &e), 0);
+	CHECK_INT(faccessat(r.dirfd, "name.c", F_OK, AT_SYMLINK_NOFOLLOW), -1);
+	lj_reg_unlock(&r);
+	/* delete takes the lock itself when not held */
+	lj_record_free(&a);
+	self_record(&a, 1, "a");
+	CHECK_INT(lj_reg_write(&r, &a, &e), 0);
+	CHECK_INT(lj_reg_delete(&r, 1, &e), 0);
+	CHECK_INT(faccessat(r.dirfd, "name.a", F_OK, AT_SYMLINK_NOFOLLOW), -1);
+	CHECK_INT(r.lockfd, -1);
+	lj_record_free(&a);
+	lj_record_free(&dead);
+	lj_record_free(&c);
+	lj_record_free(&l);
+	lj_reg_close(&r);
+}
+
 static void list_1000_is_fast(void)
 {
 	struct lj_registry r;
@@ -192,6 +274,7 @@ int main(void)
 	RUN(record_roundtrip);
 	RUN(alloc_lowest_and_wanted);
 	RUN(dead_records_are_removed);
+	RUN(name_index);
 	RUN(list_1000_is_fast);
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
