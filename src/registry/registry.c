@@ -357,6 +357,10 @@ static bool index_fname(const char *name, char *out, size_t cap)
 }
 
 #define INDEX_MAX 240 /* below NAME_MAX, leaving room for ".tmp.PID" */
+/* Records written before the index existed (an older ljail with jails running, a record made
+ * by hand) have no entry: until the first write indexes every record and leaves this mark, a
+ * lookup that misses the index reads the records. */
+#define INDEX_MARK "names.indexed"
 
 /* The JID an index entry points at, or -1 (no entry, or not ours). */
 static int index_read(struct lj_registry *r, const char *fname)
@@ -587,6 +591,8 @@ int lj_reg_find(struct lj_registry *r, const char *name_or_jid, struct lj_record
 	if (index_fname(name_or_jid, iname, INDEX_MAX)) {
 		if (find_indexed(r, name_or_jid, iname, out) == 0)
 			return 0;
+		if (faccessat(r->dirfd, INDEX_MARK, F_OK, 0) < 0)
+			goto scan; /* records from before the index */
 		lj_errorx(e, "jail \"%s\" not found", name_or_jid);
 		if (e)
 			e->errnum = ENOENT;
@@ -594,6 +600,7 @@ int lj_reg_find(struct lj_registry *r, const char *name_or_jid, struct lj_record
 	}
 	/* a name too long to index: read the records, but check liveness only of the one that
 	 * matches */
+scan:;
 	int fd = dup(r->dirfd);
 	DIR *d = fd < 0 ? NULL : fdopendir(fd);
 	if (!d) {
@@ -706,8 +713,28 @@ int lj_reg_alloc_jid(struct lj_registry *r, int want, int *jid, lj_err *e)
 	return rc;
 }
 
+
+static void index_all(struct lj_registry *r)
+{
+	if (faccessat(r->dirfd, INDEX_MARK, F_OK, 0) == 0)
+		return;
+	struct lj_record *recs;
+	size_t n;
+	if (lj_reg_list_all(r, true, &recs, &n, NULL) < 0)
+		return;
+	bool ok = true;
+	for (size_t i = 0; i < n; i++)
+		if (recs[i].name && index_write(r, recs[i].name, recs[i].jid, NULL) < 0)
+			ok = false;
+	lj_records_free(recs, n);
+	int fd = ok ? openat(r->dirfd, INDEX_MARK, O_WRONLY | O_CREAT | O_CLOEXEC, 0644) : -1;
+	if (fd >= 0)
+		close(fd);
+}
+
 int lj_reg_write(struct lj_registry *r, const struct lj_record *rec, lj_err *e)
 {
+	index_all(r);
 	/* the index entry first: a crash before the record leaves only a stale entry */
 	if (rec->name && index_write(r, rec->name, rec->jid, e) < 0)
 		return -1;
