@@ -756,9 +756,13 @@ static int step_create(struct jx *j, const char *name)
 	if (inside == 1 && cmax > 0) {
 		struct lj_record *recs;
 		size_t n;
-		if (lj_reg_list(&r, &recs, &n, &e) == 0) {
+		/* jails still being made count too (a listing leaves them out) */
+		if (lj_reg_list_all(&r, true, &recs, &n, &e) == 0) {
+			int live = 0;
+			for (size_t i = 0; i < n; i++)
+				live += lj_record_alive(&recs[i]);
 			lj_records_free(recs, n);
-			if ((int)n >= cmax) {
+			if (live >= cmax) {
 				jx_warn(j, "prison limit exceeded");
 				goto out;
 			}

@@ -477,6 +477,11 @@ int lj_reg_list_all(struct lj_registry *r, bool include_dead, struct lj_record *
 		struct lj_record rec;
 		if (load_record(r->dirfd, de->d_name, &rec) < 0)
 			continue;
+		/* a jail still being made (no init yet) is not listed: it cannot be entered */
+		if (!include_dead && lj_record_get(&rec, "ljail.creating")) {
+			lj_record_free(&rec);
+			continue;
+		}
 		if (!include_dead && !lj_record_alive(&rec)) {
 			if (ndead == capdead) {
 				capdead = capdead ? capdead * 2 : 8;
@@ -712,7 +717,6 @@ int lj_reg_alloc_jid(struct lj_registry *r, int want, int *jid, lj_err *e)
 	closedir(d);
 	return rc;
 }
-
 
 static void index_all(struct lj_registry *r)
 {

@@ -266,6 +266,40 @@ static void list_1000_is_fast(void)
 	lj_reg_close(&r);
 }
 
+/* A jail still being made (its provisional record names jail(8) as its init) holds its name and
+ * JID but is neither listed nor enterable. */
+static void creating_is_not_listed(void)
+{
+	struct lj_registry r;
+	lj_err e;
+	open_reg(&r);
+	struct lj_record a;
+	self_record(&a, 50, "making");
+	lj_record_set(&a, "ljail.creating", "1");
+	CHECK_INT(lj_reg_write(&r, &a, &e), 0);
+	struct lj_record *recs;
+	size_t n;
+	bool listed = false, held = false;
+	CHECK_INT(lj_reg_list(&r, &recs, &n, &e), 0);
+	for (size_t i = 0; i < n; i++)
+		listed |= recs[i].jid == 50;
+	lj_records_free(recs, n);
+	CHECK_INT(lj_reg_list_all(&r, true, &recs, &n, &e), 0);
+	for (size_t i = 0; i < n; i++)
+		held |= recs[i].jid == 50;
+	lj_records_free(recs, n);
+	CHECK(!listed);
+	CHECK(held);
+	struct lj_record f;
+	CHECK_INT(lj_reg_find(&r, "making", &f, &e), 0); /* the name is taken */
+	CHECK_INT(lj_reg_pidfd(&f, &e), -1);
+	CHECK_STR(e.msg, "jail \"making\" not found");
+	lj_record_free(&f);
+	CHECK_INT(lj_reg_delete(&r, 50, &e), 0);
+	lj_record_free(&a);
+	lj_reg_close(&r);
+}
+
 int main(void)
 {
 	lj_t_suite = "registry";
@@ -275,6 +309,7 @@ int main(void)
 	RUN(alloc_lowest_and_wanted);
 	RUN(dead_records_are_removed);
 	RUN(name_index);
+	RUN(creating_is_not_listed);
 	RUN(list_1000_is_fast);
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
