@@ -410,9 +410,8 @@ static int rmdir_tree(const char *dir, lj_err *e)
 	return lj_error(e, errno, "rmdir %s", dir);
 }
 
-/* A group left by a crash in a v1 hierarchy the lazy create does not make now: removed, so that
- * its limits do not carry over when a later limit makes the group again; refused when processes
- * live in it. */
+/* A group left by a crash (by a jail of the same name): removed, so that none of its limits
+ * carry over to the new jail; refused when processes live in it. Nothing there: nothing to do. */
 static int clear_leftover(const char *dir, lj_err *e)
 {
 	struct stat st;
@@ -485,18 +484,7 @@ static int create(const char *name, bool lazy, struct lj_cg **out, lj_err *e)
 			}
 			/* A leftover of a crash is replaced, so that none of its limits carry over
 			 * to the new jail; one that processes still live in is refused. */
-			struct lj_cg probe = {.made = {0}};
-			lj_strv_add(&probe.made, dir);
-			pid_t *pids;
-			size_t n;
-			lj_cg_pids(&probe, &pids, &n, NULL);
-			free(pids);
-			lj_strv_free(&probe.made);
-			if (n) {
-				lj_error(e, EBUSY, "cgroup %s already has processes", dir);
-				goto fail;
-			}
-			if (rmdir_tree(dir, e) < 0)
+			if (clear_leftover(dir, e) < 0)
 				goto fail;
 			if (mkdir(dir, 0755) < 0) {
 				lj_error(e, errno, "mkdir %s", dir);

@@ -137,13 +137,15 @@ static int cmp_index(const void *a, const void *b)
 	return (x->index > y->index) - (x->index < y->index);
 }
 
-int lj_net_links(struct lj_nl *nl, struct lj_link **out, size_t *n, lj_err *e)
+/* Every link of this namespace, or of the one nsid names (>= 0), sorted by index. */
+static int dump_links(struct lj_nl *nl, int nsid, struct lj_link **out, size_t *n, lj_err *e)
 {
-	LJ_NL_AUTO(nl, own, e);
 	char buf[LJ_NL_BUFSZ];
 	struct nlmsghdr *h = lj_nl_req(nl, buf, RTM_GETLINK, 0);
 	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(h, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
+	if (nsid >= 0)
+		mnl_attr_put_u32(h, IFLA_TARGET_NETNSID, (uint32_t)nsid);
 	struct links_acc acc = {0};
 	if (lj_nl_dump(nl, h, links_cb, &acc, "list interfaces", e) < 0) {
 		free(acc.v);
@@ -154,6 +156,12 @@ int lj_net_links(struct lj_nl *nl, struct lj_link **out, size_t *n, lj_err *e)
 	*out = acc.v;
 	*n = acc.n;
 	return 0;
+}
+
+int lj_net_links(struct lj_nl *nl, struct lj_link **out, size_t *n, lj_err *e)
+{
+	LJ_NL_AUTO(nl, own, e);
+	return dump_links(nl, -1, out, n, e);
 }
 
 static int nsid_cb(const struct nlmsghdr *h, void *data)
@@ -201,21 +209,7 @@ int lj_net_links_in(struct lj_nl *nl, int netns_fd, struct lj_link **out, size_t
 	int id = lj_nl_netns_id(nl, netns_fd, true, e);
 	if (id < 0)
 		return -1;
-	char buf[LJ_NL_BUFSZ];
-	struct nlmsghdr *h = lj_nl_req(nl, buf, RTM_GETLINK, 0);
-	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(h, sizeof(*ifi));
-	ifi->ifi_family = AF_UNSPEC;
-	mnl_attr_put_u32(h, IFLA_TARGET_NETNSID, (uint32_t)id);
-	struct links_acc acc = {0};
-	if (lj_nl_dump(nl, h, links_cb, &acc, "list interfaces", e) < 0) {
-		free(acc.v);
-		return -1;
-	}
-	if (acc.n)
-		qsort(acc.v, acc.n, sizeof(*acc.v), cmp_index);
-	*out = acc.v;
-	*n = acc.n;
-	return 0;
+	return dump_links(nl, id, out, n, e);
 }
 
 static int one_link_cb(const struct nlmsghdr *h, void *data)
