@@ -11,11 +11,6 @@ t_have_jexec() {
 	return 0
 }
 
-t_cleanup_jails() {
-	local n
-	for n in $(jls name 2>/dev/null); do jail -R "$n" >/dev/null 2>&1 || true; done
-}
-
 case_basic() {
 	t_defer t_cleanup_jails
 	t_run 0 jail -c name=basejail persist ip4.addr=192.0.1.1

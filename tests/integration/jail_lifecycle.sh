@@ -11,11 +11,6 @@ t_have_jexec() {
 	return 0
 }
 
-t_cleanup_jails() {
-	local n
-	for n in $(jls name 2>/dev/null); do jail -R "$n" >/dev/null 2>&1 || true; done
-}
-
 # A busybox root in $T/root.
 mkroot() {
 	local r=$T/root a

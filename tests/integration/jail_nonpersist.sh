@@ -5,11 +5,6 @@
 # these cases failed now and then when jail(8) guessed from the cgroup's pid list.
 . "$(dirname "$0")/../lib/lib.sh"
 
-t_cleanup_jails() {
-	local n
-	for n in $(jls name 2>/dev/null); do jail -R "$n" >/dev/null 2>&1 || true; done
-}
-
 mkroot() {
 	local r=$T/root a
 	[ -x /bin/busybox ] || t_skip "busybox-static is not installed"

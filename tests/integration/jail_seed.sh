@@ -4,11 +4,6 @@
 # busybox roots instead of the ZFS clones.
 . "$(dirname "$0")/../lib/lib.sh"
 
-t_cleanup_jails() {
-	local n
-	for n in $(jls name 2>/dev/null); do jail -R "$n" >/dev/null 2>&1 || true; done
-}
-
 mkroot() { # mkroot DIR
 	local r=$1 a
 	[ -x /bin/busybox ] || t_skip "busybox-static is not installed"

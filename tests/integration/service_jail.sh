@@ -6,11 +6,6 @@
 svc() { sh "$LJAIL_BUILD/etc/init.d/jail" "$@"; }
 svcj() { sh "$LJAIL_BUILD/etc/ljail-svcj" "$@"; }
 
-t_cleanup_jails() {
-	local j
-	for j in $(jls name 2>/dev/null); do jail -R "$j" >/dev/null 2>&1 || true; done
-}
-
 # Two jails in $T/jail.conf, a third in $T/etc/jail.conf.d/extra.conf; rc.conf in $T/rc.conf.
 setup() {
 	t_defer t_cleanup_jails

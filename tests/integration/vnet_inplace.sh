@@ -7,11 +7,6 @@
 . "$(dirname "$0")/../lib/lib.sh"
 
 # Every jail the case made is removed, even when it failed.
-t_cleanup_jails() {
-	local n
-	for n in $(jls name 2>/dev/null); do jail -R "$n" >/dev/null 2>&1 || true; done
-}
-
 # conf FILE [EXTRA-PRESTART-LINE] [POSTSTOP-LINES...]: jail v with epair0 in bridge0
 # ($CREATED: a last exec.created line; $FIRST: the first exec.prestart line)
 conf() {

@@ -20,6 +20,12 @@ T_FILE=$(basename "$0" .sh)
 export PATH="$LJAIL_BUILD:$PATH"
 
 _t_deferred=()
+# Remove (jail -R) every jail the case's registry lists; for t_defer.
+t_cleanup_jails() {
+	local n
+	for n in $(jls name 2>/dev/null); do jail -R "$n" >/dev/null 2>&1 || true; done
+}
+
 t_defer() { _t_deferred+=("$(printf '%q ' "$@")"); }
 
 _t_cleanup() {
