@@ -74,6 +74,19 @@ static struct jx *add_jx(struct plan *p, struct jc_jail *cj, const char *msgname
 	return j;
 }
 
+/* Jail i waits for cj (added to the plan, as a dependency, when it is not there yet). */
+static void add_dep(struct plan *p, size_t i, struct jc_jail *cj)
+{
+	size_t before = p->n;
+	struct jx *d = add_jx(p, cj, cj->name);
+	if (p->n > before)
+		d->as_dependency = true;
+	size_t di = (size_t)(d - p->j);
+	struct jx *j = &p->j[i];
+	j->deps = xrealloc(j->deps, (j->ndeps + 1) * sizeof *j->deps);
+	j->deps[j->ndeps++] = di;
+}
+
 /* The running jail a config jail stands for: by its name, else by its jid parameter. */
 static void find_running(struct plan *p, struct jx *j)
 {
@@ -304,14 +317,7 @@ static int link_deps(struct plan *p)
 				 */
 				continue;
 			}
-			size_t before = p->n;
-			struct jx *d = add_jx(p, dj, dj->name);
-			if (p->n > before)
-				d->as_dependency = true;
-			size_t di = (size_t)(d - p->j);
-			struct jx *j = &p->j[i];
-			j->deps = xrealloc(j->deps, (j->ndeps + 1) * sizeof *j->deps);
-			j->deps[j->ndeps++] = di;
+			add_dep(p, i, dj);
 		}
 		lj_strv_free(&names);
 	}
@@ -325,14 +331,7 @@ static int link_deps(struct plan *p)
 				lj_strv_free(&names);
 				if (!names_me)
 					continue;
-				size_t before = p->n;
-				struct jx *d = add_jx(p, &c->jails[k], c->jails[k].name);
-				if (p->n > before)
-					d->as_dependency = true;
-				size_t di = (size_t)(d - p->j);
-				struct jx *j = &p->j[i];
-				j->deps = xrealloc(j->deps, (j->ndeps + 1) * sizeof *j->deps);
-				j->deps[j->ndeps++] = di;
+				add_dep(p, i, &c->jails[k]);
 			}
 		}
 	}
