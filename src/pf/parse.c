@@ -348,6 +348,10 @@ static int parse_host(struct parser *p, struct hostv *out)
 		struct lj_pf_addr a = {.type = is_kw(t, "no-route") ? LJ_PF_A_NOROUTE
 		                                                    : LJ_PF_A_URPF};
 		VPUSH(*out, a);
+	} else if (neg && accept_kw(p, "any")) {
+		/* "! any" (matches nothing) is what a negated /0 prints as, as in FreeBSD */
+		struct lj_pf_addr a = {.type = LJ_PF_A_ADDR};
+		VPUSH(*out, a);
 	} else if (accept_ch(p, '<')) {
 		struct lj_pf_tok *n = next(p);
 		if (!is_string(n))
