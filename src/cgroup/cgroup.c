@@ -5,8 +5,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/magic.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -91,6 +93,8 @@ static bool fault_step(const char *step)
 #endif
 }
 
+static void detect_v2_controllers(void);
+
 static bool fault_after(size_t n)
 {
 	char step[48];
@@ -98,13 +102,65 @@ static bool fault_after(size_t n)
 	return fault_step(step);
 }
 
+/* The layouts systemd makes, told apart as systemd does (statfs), without the kernel generating
+ * mountinfo (costly): /sys/fs/cgroup is cgroup2 (unified), or a tmpfs with cgroup2 at unified
+ * (hybrid, or none: legacy) and a v1 hierarchy mounted at the folder of each controller (the
+ * names of co-mounted ones are symlinks to one folder, "cpu,cpuacct": one hierarchy, one path).
+ * False for anything else. */
+static bool detect_fast(void)
+{
+	lj_autoclose int dfd = open("/sys/fs/cgroup", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct statfs sf;
+	struct stat top;
+	if (dfd < 0 || fstatfs(dfd, &sf) < 0)
+		return false;
+	if (sf.f_type == CGROUP2_SUPER_MAGIC) {
+		H.v2mnt = xstrdup("/sys/fs/cgroup");
+		return true;
+	}
+	if (sf.f_type != TMPFS_MAGIC || fstat(dfd, &top) < 0)
+		return false;
+	bool found = false;
+	int ufd = openat(dfd, "unified", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (ufd >= 0) {
+		if (fstatfs(ufd, &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC) {
+			H.v2mnt = xstrdup("/sys/fs/cgroup/unified");
+			found = true;
+		}
+		close(ufd);
+	}
+	dev_t dev[LJ_CG_NCTRL];
+	for (int c = 0; c < LJ_CG_NCTRL; c++) {
+		struct stat st;
+		dev[c] = 0;
+		/* a mount point is a file system of its own; the folder of a controller nobody
+		 * mounted (or a stray one on the tmpfs) is not */
+		if (fstatat(dfd, v1_names[c], &st, 0) < 0 || !S_ISDIR(st.st_mode) ||
+		    st.st_dev == top.st_dev)
+			continue;
+		dev[c] = st.st_dev;
+		found = true;
+		for (int k = 0; k < c && !H.mnt[c]; k++)
+			if (dev[k] == st.st_dev)
+				H.mnt[c] = xstrdup(H.mnt[k]);
+		if (!H.mnt[c])
+			H.mnt[c] = xasprintf("/sys/fs/cgroup/%s", v1_names[c]);
+	}
+	return found;
+}
+
+/* Where each controller is: the usual layouts by statfs, others (and the layouts tests describe
+ * with a mountinfo file of their own, $LJAIL_CGROUP_MOUNTINFO) from mountinfo. */
 static void detect(void)
 {
 	if (H.done)
 		return;
 	H.done = true;
-	/* Tests describe other hosts' layouts with a mountinfo file of their own. */
 	const char *mi = getenv("LJAIL_CGROUP_MOUNTINFO");
+	if (!(mi && *mi) && detect_fast()) {
+		detect_v2_controllers();
+		return;
+	}
 	char *text = NULL;
 	if (lj_read_file(mi && *mi ? mi : "/proc/self/mountinfo", &text, NULL, NULL) < 0)
 		return;
@@ -138,10 +194,18 @@ static void detect(void)
 					H.mnt[c] = unescape(f[4]);
 	}
 	free(text);
+	detect_v2_controllers();
+}
 
-	/* Controllers ljail can use on cgroup2 are the ones the root hands down to its children. */
+/* Controllers ljail can use on cgroup2 are the ones the root hands down to its children. */
+static void detect_v2_controllers(void)
+{
 	char *subtree = NULL;
-	if (H.v2mnt) {
+	/* a hybrid host with every controller on v1 has nothing to look up there */
+	bool any = false;
+	for (int c = 0; c < LJ_CG_NCTRL; c++)
+		any |= !H.mnt[c] && v2_names[c];
+	if (H.v2mnt && any) {
 		lj_autofree char *p = xasprintf("%s/cgroup.subtree_control", H.v2mnt);
 		if (lj_read_file(p, &subtree, NULL, NULL) < 0)
 			subtree = xstrdup("");
@@ -183,6 +247,39 @@ static void hierarchies(lj_strv *out)
 	for (int c = 0; c < LJ_CG_NCTRL; c++)
 		if (H.mnt[c] && !lj_strv_contains(out, H.mnt[c]))
 			lj_strv_add(out, H.mnt[c]);
+}
+
+/* The jail's directories that exist in the hierarchies hs[from..]. Looked up relative to the
+ * folder the hierarchies are mounted in when they share one (/sys/fs/cgroup): the path walk
+ * through sysfs to it costs more than the look-ups below it. */
+static void existing_dirs(const lj_strv *hs, size_t from, const char *name, lj_strv *out)
+{
+	const char *root = lj_cg_root_name();
+	size_t plen = 0;
+	for (size_t i = from; i < hs->n; i++) {
+		const char *sl = strrchr(hs->v[i], '/');
+		size_t n = sl ? (size_t)(sl - hs->v[i]) : 0;
+		if (i == from)
+			plen = n;
+		else if (n != plen || strncmp(hs->v[i], hs->v[from], n) != 0)
+			plen = 0;
+	}
+	int dfd = -1;
+	if (plen > 0 && hs->n - from > 1) {
+		lj_autofree char *parent = xstrndup(hs->v[from], plen);
+		dfd = open(parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	}
+	for (size_t i = from; i < hs->n; i++) {
+		char *dir = xasprintf("%s/%s/%s", hs->v[i], root, name);
+		struct stat st;
+		int r = dfd >= 0 ? fstatat(dfd, dir + plen + 1, &st, 0) : stat(dir, &st);
+		if (r == 0 && S_ISDIR(st.st_mode))
+			lj_strv_push(out, dir);
+		else
+			free(dir);
+	}
+	if (dfd >= 0)
+		close(dfd);
 }
 
 static bool is_cpuset_v1(const char *mnt)
@@ -357,13 +454,25 @@ int lj_cg_populated(const struct lj_cg *cg, bool *populated, lj_err *e)
 {
 	*populated = false;
 	if (cg->v2dir) {
-		lj_autofree char *p = xasprintf("%s/cgroup.events", cg->v2dir);
-		lj_autofree char *ev = NULL;
 		/* every process of the jail is in its cgroup2 group (lj_cg_attach and clone3 put
-		 * it there), and "populated" counts the groups below it too */
-		if (lj_read_file(p, &ev, NULL, NULL) == 0 && strstr(ev, "populated ")) {
-			*populated = strstr(ev, "populated 1") != NULL;
-			return 0;
+		 * it there), and "populated" counts the groups below it too; read through the
+		 * group's descriptor where there is one (no path walk through sysfs) */
+		int fd = cg->v2fd >= 0 ? openat(cg->v2fd, "cgroup.events", O_RDONLY | O_CLOEXEC)
+		                       : -1;
+		if (fd < 0) {
+			lj_autofree char *p = xasprintf("%s/cgroup.events", cg->v2dir);
+			fd = open(p, O_RDONLY | O_CLOEXEC);
+		}
+		char ev[256];
+		ssize_t n = fd >= 0 ? read(fd, ev, sizeof ev - 1) : -1;
+		if (fd >= 0)
+			close(fd);
+		if (n > 0) {
+			ev[n] = '\0';
+			if (strstr(ev, "populated ")) {
+				*populated = strstr(ev, "populated 1") != NULL;
+				return 0;
+			}
 		}
 	}
 	pid_t *pids;
@@ -440,14 +549,18 @@ static int create(const char *name, bool lazy, struct lj_cg **out, lj_err *e)
 	 * counted and killed, and where the v1 groups made later find them. */
 	lazy = lazy && H.v2mnt;
 	if (lazy) {
-		for (size_t k = 1; k < hs.n; k++) {
-			lj_autofree char *dir =
-			        xasprintf("%s/%s/%s", hs.v[k], lj_cg_root_name(), name);
-			if (clear_leftover(dir, e) < 0) {
+		lj_strv left = {0};
+		existing_dirs(&hs, 1, name, &left);
+		for (size_t k = 0; k < left.n; k++) {
+			if (clear_leftover(left.v[k], e) < 0) {
+				lj_strv_free(&left);
 				lj_strv_free(&hs);
 				return lj_error_prefix(e, "cgroup for jail \"%s\"", name);
 			}
+			*strrchr(left.v[k], '/') = '\0';
+			rmdir(left.v[k]); /* the root group too, where no other jail is */
 		}
+		lj_strv_free(&left);
 		while (hs.n > 1) /* cgroup2 comes first */
 			free(hs.v[--hs.n]);
 	}
@@ -537,14 +650,21 @@ int lj_cg_open(const char *name, struct lj_cg **out, lj_err *e)
 		return -1;
 	detect();
 	struct lj_cg *cg = cg_new(name);
+	/* With cgroup2 the jail's group is its cgroup2 directory, where every process of the jail
+	 * is: without it there is no group (v1 ones left without it by a crash are cleared by the
+	 * next create), and the v1 hierarchies need no look. */
+	if (cg->v2dir) {
+		cg->v2fd = open(cg->v2dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+		if (cg->v2fd < 0) {
+			int err = errno;
+			lj_cg_free(cg);
+			return lj_error(e, err, "jail \"%s\" has no cgroup", name);
+		}
+		lj_strv_add(&cg->made, cg->v2dir);
+	}
 	lj_strv hs = {0};
 	hierarchies(&hs);
-	for (size_t i = 0; i < hs.n; i++) {
-		lj_autofree char *dir = xasprintf("%s/%s/%s", hs.v[i], lj_cg_root_name(), name);
-		struct stat st;
-		if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
-			lj_strv_add(&cg->made, dir);
-	}
+	existing_dirs(&hs, cg->v2dir ? 1 : 0, name, &cg->made);
 	lj_strv_free(&hs);
 	if (cg->made.n == 0) {
 		lj_cg_free(cg);
@@ -552,13 +672,6 @@ int lj_cg_open(const char *name, struct lj_cg **out, lj_err *e)
 	}
 	/* A controller whose directory is not there keeps its dir: the group is made when a limit
 	 * needs it (see need()); readers treat it as "no limit, nothing counted there". */
-	if (cg->v2dir) {
-		cg->v2fd = open(cg->v2dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-		if (cg->v2fd < 0) {
-			free(cg->v2dir);
-			cg->v2dir = NULL;
-		}
-	}
 	*out = cg;
 	return 0;
 }
@@ -739,14 +852,15 @@ int lj_cg_kill(const struct lj_cg *cg, int sig, lj_err *e)
 /* Groups made since cg was opened (lazily, by another lj_cg object or process) join made. */
 static void refresh_made(struct lj_cg *cg)
 {
-	lj_strv hs = {0};
+	lj_strv hs = {0}, found = {0};
 	hierarchies(&hs);
-	for (size_t i = 0; i < hs.n; i++) {
-		lj_autofree char *dir = xasprintf("%s/%s/%s", hs.v[i], lj_cg_root_name(), cg->name);
-		struct stat st;
-		if (!lj_strv_contains(&cg->made, dir) && stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
-			lj_strv_add(&cg->made, dir);
-	}
+	/* cgroup2's directory is known (made with the group, or the group has none) */
+	existing_dirs(&hs, cg->v2dir && lj_strv_contains(&cg->made, cg->v2dir) ? 1 : 0, cg->name,
+	              &found);
+	for (size_t i = 0; i < found.n; i++)
+		if (!lj_strv_contains(&cg->made, found.v[i]))
+			lj_strv_add(&cg->made, found.v[i]);
+	lj_strv_free(&found);
 	lj_strv_free(&hs);
 }
 

@@ -1,12 +1,13 @@
 /* cgroup: one interface over cgroup v2 and v1 for a jail's group, plus the rctl(8) rule engine.
  *
  * Each controller is placed where the host has it: on cgroup2 when the unified root hands it to
- * its children (cgroup.subtree_control), else on its own v1 hierarchy (found through
- * /proc/self/mountinfo). A jail's group is <hierarchy>/<root>/<jailname> in every hierarchy ljail
- * uses (cpuset, cpu, cpuacct, memory, pids, blkio/io, freezer) and always in the cgroup2 hierarchy
- * when one is mounted, even one without controllers: the lifecycle uses its directory fd for
- * clone3(CLONE_INTO_CGROUP) and its cgroup.events / cgroup.kill. <root> is $LJAIL_CGROUP_ROOT,
- * default "ljail". Only groups below <root> are ever made, changed or removed. */
+ * its children (cgroup.subtree_control), else on its own v1 hierarchy (the layouts systemd makes
+ * are recognized by statfs(2) of /sys/fs/cgroup, others read from /proc/self/mountinfo). A jail's
+ * group is <hierarchy>/<root>/<jailname> in every hierarchy ljail uses (cpuset, cpu, cpuacct,
+ * memory, pids, blkio/io, freezer) and always in the cgroup2 hierarchy when one is mounted, even
+ * one without controllers: the lifecycle uses its directory fd for clone3(CLONE_INTO_CGROUP) and
+ * its cgroup.events / cgroup.kill. <root> is $LJAIL_CGROUP_ROOT, default "ljail". Only groups below
+ * <root> are ever made, changed or removed. */
 #pragma once
 
 #include <sched.h>
@@ -36,8 +37,11 @@ struct lj_cg {
 	lj_strv made;           /* every directory of the group that exists (deduplicated) */
 };
 
-/* Where the controllers are is read once per process, from /proc/self/mountinfo (or, for tests,
- * the file named by $LJAIL_CGROUP_MOUNTINFO). This forgets it, so the next call reads again. */
+/* Where the controllers are is found once per process: by statfs(2) for the layouts systemd makes
+ * (/sys/fs/cgroup a cgroup2, or a tmpfs with a v1 hierarchy per controller and cgroup2 at
+ * unified), else from /proc/self/mountinfo (or, for tests, the file named by
+ * $LJAIL_CGROUP_MOUNTINFO, which is then always read). This forgets it, so the next call finds it
+ * again. */
 void lj_cg_reset_detection(void);
 
 /* The root name ($LJAIL_CGROUP_ROOT or "ljail"). */
@@ -55,7 +59,9 @@ int lj_cg_create(const char *name, struct lj_cg **out, lj_err *e);
  * write, whose first one in a burst waits for an RCU grace period (~several ms). Until then
  * the jail's usage comes from cgroup2's cpu.stat and from its processes (/proc/PID/status, io). */
 int lj_cg_create_lazy(const char *name, struct lj_cg **out, lj_err *e);
-/* An existing group. ENOENT when the jail has none. */
+/* An existing group. ENOENT when the jail has none. With cgroup2 the group is its cgroup2
+ * directory (every process of the jail is there): v1 directories a crash left without it are no
+ * group, and the next create of the name removes them. */
 int lj_cg_open(const char *name, struct lj_cg **out, lj_err *e);
 /* Close the fd and free the object (the group stays). NULL is fine. */
 void lj_cg_free(struct lj_cg *cg);

@@ -1050,6 +1050,30 @@ static int load_rctl_conf(const char *name, struct lj_rctl_rule **rules, size_t 
 	return 0;
 }
 
+/* Whether the store may hold a rule for jail:name (true when it cannot be read). Read without
+ * the lock: the store is only ever replaced by a rename, so this is one whole version of it, and
+ * a rule stored after the read is applied by the rctl -a that stores it to the jail's group,
+ * which the lifecycle makes before it applies the rules. */
+static bool store_has_jail(const char *name)
+{
+	lj_autofree char *path = xasprintf("%s/rctl.rules", rundir());
+	lj_autofree char *text = NULL;
+	lj_err e;
+	if (lj_read_file(path, &text, NULL, &e) < 0)
+		return e.errnum != ENOENT;
+	char *save = NULL;
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		line[strcspn(line, "\t")] = '\0';
+		struct lj_rctl_rule r;
+		bool mine = lj_rctl_parse(line, false, &r, NULL) == 0 && r.subject == LJ_RS_JAIL &&
+		            strcmp(r.id, name) == 0;
+		lj_rctl_rule_free(&r);
+		if (mine)
+			return true;
+	}
+	return false;
+}
+
 int lj_rctl_apply_jail(const char *name, const char *const *conf_rules, size_t nrules, lj_err *e)
 {
 	struct lj_rctl_rule *file_rules = NULL, *param_rules = NULL;
@@ -1067,6 +1091,12 @@ int lj_rctl_apply_jail(const char *name, const char *const *conf_rules, size_t n
 			                conf_rules[nparam]);
 			goto out;
 		}
+	}
+	/* Most jails have no rule at all: then there is nothing to store, lift or apply, and
+	 * neither the lock nor the jail's group is needed. */
+	if (nfile == 0 && nparam == 0 && !store_has_jail(name)) {
+		rc = 0;
+		goto out;
 	}
 	struct store s;
 	if (store_open(&s, e) < 0)
@@ -1108,6 +1138,8 @@ out:
 
 int lj_rctl_enter_jail(const char *name, pid_t pid, lj_err *e)
 {
+	if (!store_has_jail(name))
+		return 0;
 	struct store s;
 	if (store_open(&s, e) < 0)
 		return -1;
@@ -1125,6 +1157,8 @@ int lj_rctl_enter_jail(const char *name, pid_t pid, lj_err *e)
 
 int lj_rctl_jail_removed(const char *name, lj_err *e)
 {
+	if (!store_has_jail(name))
+		return 0;
 	struct store s;
 	if (store_open(&s, e) < 0)
 		return -1;

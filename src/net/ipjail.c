@@ -10,7 +10,9 @@
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 /* ---- ip4.addr / ip6.addr strings ------------------------------------------------------------ */
@@ -707,20 +709,57 @@ static int prog_load(const struct prog *p, enum bpf_prog_type type, enum bpf_att
 	                *tail ? tail : "no log");
 }
 
-/* Does the kernel offer bpf_set_retval to cgroup programs (5.18)? */
-static bool probe_set_retval(void)
+/* Does the kernel offer bpf_set_retval to cgroup programs (5.18)? 1 yes, 0 no (the verifier
+ * refuses the helper), -1 the probe failed otherwise (no answer to keep). */
+static int probe_set_retval(void)
 {
 	struct prog p = {0};
 	MOVI64(&p, R1, -EAFNOSUPPORT);
 	CALL(&p, BPF_FUNC_set_retval);
 	ret(&p, 1);
+	lj_err e;
 	int fd = prog_load(&p, BPF_PROG_TYPE_CGROUP_SOCK, BPF_CGROUP_INET_SOCK_CREATE, "lj_probe",
-	                   NULL);
+	                   &e);
 	prog_free(&p);
 	if (fd < 0)
-		return false;
+		return e.errnum == EINVAL ? 0 : -1;
 	close(fd);
-	return true;
+	return 1;
+}
+
+/* The probe's answer holds for the kernel's life: it is kept in the run directory under the
+ * kernel's identity (release and build), so a create loads one program less. The file is
+ * trusted only when it is ours and nobody else could have written it. */
+static bool has_set_retval(void)
+{
+	struct utsname u;
+	if (uname(&u) < 0)
+		return probe_set_retval() == 1;
+	const char *rd = getenv("LJAIL_RUNDIR");
+	lj_autofree char *path = xasprintf("%s/ipjail-set-retval", rd && *rd ? rd : "/run/ljail");
+	lj_autofree char *id =
+	        xasprintf("ljail ipjail set_retval, kernel %s %s: ", u.release, u.version);
+	size_t idlen = strlen(id);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0) {
+		char buf[512];
+		struct stat st;
+		ssize_t n = -1;
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+		    !(st.st_mode & 022))
+			n = read(fd, buf, sizeof buf);
+		close(fd);
+		if (n == (ssize_t)idlen + 2 && memcmp(buf, id, idlen) == 0 &&
+		    buf[idlen + 1] == '\n' && (buf[idlen] == '0' || buf[idlen] == '1'))
+			return buf[idlen] == '1';
+	}
+	int r = probe_set_retval();
+	if (r >= 0) {
+		lj_autofree char *text = xasprintf("%s%d\n", id, r);
+		/* a run directory we cannot write only costs the next create the probe */
+		lj_write_file_replace(path, text, strlen(text), 0644, NULL);
+	}
+	return r == 1;
 }
 
 static bool force_fallback;
@@ -826,11 +865,14 @@ int lj_ipjail_attach(int cgroup2_dirfd, const struct lj_ipjail_spec *spec, struc
 		if (IN6_IS_ADDR_LOOPBACK(&spec->ip6[i]))
 			g.lo6_listed = true;
 	const char *nf = getenv("LJAIL_IPJAIL_NO_SET_RETVAL");
-	g.set_retval =
-	        !force_fallback && !(nf && *nf && strcmp(nf, "0") != 0) && probe_set_retval();
+	g.set_retval = !force_fallback && !(nf && *nf && strcmp(nf, "0") != 0) && has_set_retval();
 	out->set_retval = g.set_retval;
 	g.map4 = g.map6 = -1;
 
+	bool no_inet = g.m4 == LJ_IPJAIL_DISABLE && g.m6 == LJ_IPJAIL_DISABLE;
+	/* Without addresses to check the ingress and egress filters are the same program: it is
+	 * loaded once and attached to both hooks. */
+	bool one_skb = g.m4 != LJ_IPJAIL_NEW && g.m6 != LJ_IPJAIL_NEW;
 	struct {
 		const char *name;
 		enum bpf_prog_type type;
@@ -844,8 +886,11 @@ int lj_ipjail_attach(int cgroup2_dirfd, const struct lj_ipjail_spec *spec, struc
 	         g.m4 == LJ_IPJAIL_NEW},
 	        {"lj_connect4", BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_INET4_CONNECT,
 	         gen_connect4, g.m4 == LJ_IPJAIL_NEW},
+	        /* with both families disabled the group makes no socket to send with
+	         * (sock_create); what the kernel opens for it (AF_SMC's TCP socket, rxrpc's UDP
+	         * one) the packet filters stop */
 	        {"lj_sendmsg4", BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_UDP4_SENDMSG,
-	         gen_sendmsg4, g.m4 != LJ_IPJAIL_INHERIT},
+	         gen_sendmsg4, g.m4 != LJ_IPJAIL_INHERIT && !no_inet},
 	        /* AF_INET6 sockets exist unless ip6 is disabled; they carry IPv4-mapped addresses
 	         */
 	        {"lj_bind6", BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_INET6_BIND, gen_bind6,
@@ -871,13 +916,22 @@ int lj_ipjail_attach(int cgroup2_dirfd, const struct lj_ipjail_spec *spec, struc
 	for (size_t i = 0; i < LJ_ARRAY_LEN(progs); i++) {
 		if (!progs[i].want)
 			continue;
-		struct prog p = {0};
-		progs[i].gen(&p, &g);
-		finish(&p);
-		int fd = prog_load(&p, progs[i].type, progs[i].at, progs[i].name, e);
-		prog_free(&p);
-		if (fd < 0)
-			goto fail;
+		int fd = -1;
+		bool shared = one_skb && progs[i].at == BPF_CGROUP_INET_EGRESS && out->n > 0 &&
+		              out->prog[out->n - 1].attach_type == BPF_CGROUP_INET_INGRESS;
+		if (shared)
+			fd = fcntl(out->prog[out->n - 1].fd, F_DUPFD_CLOEXEC, 3);
+	load:
+		if (fd < 0) {
+			shared = false;
+			struct prog p = {0};
+			progs[i].gen(&p, &g);
+			finish(&p);
+			fd = prog_load(&p, progs[i].type, progs[i].at, progs[i].name, e);
+			prog_free(&p);
+			if (fd < 0)
+				goto fail;
+		}
 		union bpf_attr a;
 		memset(&a, 0, sizeof(a));
 		a.target_fd = (uint32_t)out->cgfd;
@@ -887,6 +941,9 @@ int lj_ipjail_attach(int cgroup2_dirfd, const struct lj_ipjail_spec *spec, struc
 		if (sys_bpf(BPF_PROG_ATTACH, &a) < 0) {
 			int err = errno;
 			close(fd);
+			fd = -1;
+			if (shared && err == EINVAL)
+				goto load; /* a kernel that holds the program to its load's hook */
 			lj_error(e, err, "BPF_PROG_ATTACH %s to the jail's cgroup2 group%s",
 			         progs[i].name,
 			         err == EPERM ? " (a parent group has a non-multi program?)" : "");

@@ -90,8 +90,12 @@ int lj_ipjail_parse_addr(const char *s, int family, struct lj_ipjail_addr *out, 
 void lj_ipjail_addr_free(struct lj_ipjail_addr *a);
 
 /* Load the programs the spec needs and attach them (BPF_F_ALLOW_MULTI) to the cgroup2 directory
- * cgroup2_dirfd. Nothing is attached when both families are INHERIT. On failure nothing stays
- * attached; a program the verifier rejects gives its log in the message. out->cgfd is a dup. */
+ * cgroup2_dirfd. Nothing is attached when both families are INHERIT; with both disabled only the
+ * socket() refusal and the packet filters (one program on ingress and egress). On failure nothing
+ * stays attached; a program the verifier rejects gives its log in the message. out->cgfd is a
+ * dup. Whether the kernel has bpf_set_retval is probed once per kernel: the answer is kept in
+ * $LJAIL_RUNDIR/ipjail-set-retval (believed only when owned by the caller, not writable by others,
+ * and naming the running kernel's release and build). */
 int lj_ipjail_attach(int cgroup2_dirfd, const struct lj_ipjail_spec *spec, struct lj_ipjail *out,
                      lj_err *e);
 /* Detach and close what lj_ipjail_attach attached (undo of a failed create; programs attached to

@@ -212,6 +212,45 @@ case_create_undone_on_failure() {
 	t_run 1 "$H" dirs half
 }
 
+# The usual layouts are found by statfs, without mountinfo: the group's folders are the ones the
+# mountinfo reading finds (resolved: co-mounted controllers may be named by either path).
+case_layout_without_mountinfo() {
+	mkgroup lay
+	local fast slow
+	fast=$("$H" dirs lay | xargs -r readlink -f | sort)
+	slow=$(LJAIL_CGROUP_MOUNTINFO=/proc/self/mountinfo "$H" dirs lay | xargs -r readlink -f | sort)
+	[ -n "$fast" ] || t_fail "no folder found"
+	t_eq "$fast" "$slow" "folders found by statfs and by mountinfo"
+}
+
+# With cgroup2 a jail's group is its cgroup2 folder: v1 folders a crash left without it are no
+# group (open says so), and the next create of that name (jail(8), v1 groups made lazily)
+# removes them, so that none of their limits carry over.
+case_v1_leftover_without_cgroup2() {
+	command -v jail >/dev/null || t_skip "jail(8) is not built"
+	local m v2="" v1
+	for m in $(cgroup_mounts); do
+		[ "$(stat -fc %T "$m")" = cgroup2fs ] && v2=$m
+	done
+	# the v1 hierarchies of the controllers ljail uses
+	v1=$(awk '{ for (i = 7; i <= NF; i++) if ($i == "-") { if ($(i+1) == "cgroup" && $NF ~ /(^|,)(cpuset|cpu|cpuacct|memory|pids|blkio|freezer)(,|$)/) print $5; break } }' /proc/self/mountinfo)
+	[ -n "$v2" ] && [ -n "$v1" ] || t_skip "needs cgroup2 beside v1 hierarchies (a hybrid host)"
+	for m in $v1; do
+		mkdir -p "$m/$LJAIL_CGROUP_ROOT/lo"
+	done
+	t_run 1 "$H" dirs lo
+	t_match "$T_ERR" "has no cgroup" "v1 leftovers alone are no group"
+	t_run 0 jail -c name=lo path=/ persist
+	t_defer jail -r lo
+	for m in $v1; do
+		[ ! -e "$m/$LJAIL_CGROUP_ROOT/lo" ] || t_fail "$m/$LJAIL_CGROUP_ROOT/lo left by a crash is still there"
+	done
+	t_run 0 jail -r lo
+	for m in $v1 $v2; do
+		[ ! -e "$m/$LJAIL_CGROUP_ROOT" ] || t_fail "$m/$LJAIL_CGROUP_ROOT is left"
+	done
+}
+
 case_bad_input() {
 	mkgroup web
 	t_run 1 rctl -a jail:web:bogus:deny=1

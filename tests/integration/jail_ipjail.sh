@@ -11,6 +11,10 @@ op = sys.argv[1]
 try:
     if op == "socket":
         socket.socket(socket.AF_INET, socket.SOCK_STREAM); print("ok")
+    elif op == "udp":
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM); print("ok")
+    elif op == "socket6":
+        socket.socket(socket.AF_INET6, socket.SOCK_STREAM); print("ok")
     elif op == "bind":
         s = socket.socket(socket.AF_INET6 if ":" in sys.argv[2] else socket.AF_INET, socket.SOCK_STREAM)
         s.bind((sys.argv[2], 0)); print(s.getsockname()[0])
@@ -47,8 +51,42 @@ case_no_address_means_no_ipv4() {
 	t_run 0 jail -c name=quiet path=/ persist
 	t_eq "$(jls -j quiet ip4)" "disable" "ip4 without addresses"
 	t_eq "$(probe quiet socket)" "EAFNOSUPPORT" "an IPv4 socket in a jail without ip4"
+	t_eq "$(probe quiet udp)" "EAFNOSUPPORT" "an IPv4 UDP socket in a jail without ip4"
+	t_eq "$(probe quiet socket6)" "EAFNOSUPPORT" "an IPv6 socket in a jail without ip6"
+	# no socket at all: the socket() refusal and a packet filter each way (for what the
+	# kernel itself opens on the jail's behalf), no per-address program
+	local cg2 cg
+	cg2=$(awk '$3 == "cgroup2" {print $2; exit}' /proc/self/mounts)
+	cg=$cg2/$LJAIL_CGROUP_ROOT/quiet
+	t_eq "$("$LJAIL_BUILD/tests/test-ipjail" count "$cg")" 3 "programs on a jail without addresses"
 	t_run 0 jail -c name=open path=/ persist ip4=inherit
 	t_eq "$(probe open bind 10.200.0.9)" "10.200.0.9" "ip4=inherit shares the host's addresses"
+}
+
+# Whether the kernel has bpf_set_retval is probed once and kept in the run directory under the
+# kernel's identity; a file that is not root's alone is not believed.
+case_set_retval_answer_is_kept() {
+	setup
+	local f=$LJAIL_RUNDIR/ipjail-set-retval
+	t_run 0 jail -c name=q1 path=/ persist
+	[ -f "$f" ] || t_fail "no $f after a create"
+	t_match "$(cat "$f")" "kernel $(uname -r) .*: [01]\$" "the kernel is named"
+	local want=EAFNOSUPPORT
+	grep -q ': 1$' "$f" || want=EPERM
+	t_eq "$(probe q1 socket)" "$want" "the refusal the kept answer gives"
+	# the answer is what the next create uses: "no bpf_set_retval" gives the fallback's EPERM
+	printf 'ljail ipjail set_retval, kernel %s %s: 0\n' "$(uname -r)" "$(uname -v)" >"$f"
+	t_run 0 jail -c name=q2 path=/ persist
+	t_eq "$(probe q2 socket)" "EPERM" "the fallback after a kept \"no\""
+	# a file others could have written is probed again
+	chmod 666 "$f"
+	t_run 0 jail -c name=q3 path=/ persist
+	t_eq "$(probe q3 socket)" "$want" "a world-writable answer is not believed"
+	t_eq "$(stat -c %a "$f")" 644 "the answer written again"
+	# another kernel's answer neither
+	printf 'ljail ipjail set_retval, kernel 0.0.0 #0: 0\n' >"$f"
+	t_run 0 jail -c name=q4 path=/ persist
+	t_eq "$(probe q4 socket)" "$want" "another kernel's answer is not believed"
 }
 
 case_shared_alias_stays_until_the_last_jail() {

@@ -331,6 +331,44 @@ static void rctl_conf(void)
 	CHECK_INT(lj_rctl_remove(":", &e), 0);
 }
 
+/* A jail without any rule costs no store access: nothing is made, not even the run directory;
+ * a store with rules of other jails only is left as it is; the jail's own rules still apply. */
+static void rctl_no_rules(void)
+{
+	lj_err e;
+	struct stat st;
+	lj_autofree char *missing = xasprintf("%s/none.conf", tmpdir);
+	setenv("LJAIL_RCTL_CONF", missing, 1);
+	lj_autofree char *saved = xstrdup(getenv("LJAIL_RUNDIR"));
+	lj_autofree char *run = xasprintf("%s/run-none", tmpdir);
+	setenv("LJAIL_RUNDIR", run, 1);
+	CHECK_INT(lj_rctl_apply_jail("quiet", NULL, 0, &e), 0);
+	CHECK_INT(lj_rctl_jail_removed("quiet", &e), 0);
+	CHECK_INT(lj_rctl_enter_jail("quiet", 0, &e), 0);
+	CHECK_INT(stat(run, &st), -1);
+	CHECK_INT(lj_rctl_add("jail:other:maxproc:deny=5", &e), 0);
+	lj_autofree char *store = xasprintf("%s/rctl.rules", run);
+	CHECK_INT(stat(store, &st), 0);
+	struct timespec before = st.st_mtim;
+	ino_t ino = st.st_ino;
+	CHECK_INT(lj_rctl_apply_jail("quiet", NULL, 0, &e), 0);
+	CHECK_INT(stat(store, &st), 0);
+	CHECK(st.st_ino == ino && st.st_mtim.tv_sec == before.tv_sec &&
+	      st.st_mtim.tv_nsec == before.tv_nsec);
+	/* the parameter's rules of an earlier start go when the jail starts (or goes) without */
+	const char *params[] = {"nthr:deny=30"};
+	CHECK_INT(lj_rctl_apply_jail("quiet", params, 1, &e), 0);
+	lj_autofree char *a = listing("jail:quiet");
+	CHECK_STR(a, "jail:quiet:nthr:deny=30");
+	CHECK_INT(lj_rctl_apply_jail("quiet", NULL, 0, &e), 0);
+	lj_autofree char *b = listing("jail:quiet");
+	CHECK_STR(b, "");
+	lj_autofree char *c = listing(NULL);
+	CHECK_STR(c, "jail:other:maxproc:deny=5");
+	CHECK_INT(lj_rctl_remove(":", &e), 0);
+	setenv("LJAIL_RUNDIR", saved, 1);
+}
+
 static void cg_open_missing(void)
 {
 	struct lj_cg *cg = NULL;
@@ -672,6 +710,7 @@ int main(void)
 	RUN(rctl_enforceable);
 	RUN(rctl_store);
 	RUN(rctl_conf);
+	RUN(rctl_no_rules);
 	RUN(cg_open_missing);
 	/* the layouts use a root name of their own */
 	setenv("LJAIL_CGROUP_ROOT", "ljail-fake", 1);
