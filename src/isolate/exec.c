@@ -13,6 +13,8 @@
 #include <sched.h>
 #include <signal.h>
 #include <stddef.h>
+#include <linux/capability.h>
+#include <sys/mman.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -139,15 +141,26 @@ static void env_put(lj_strv *env, const char *kv)
 	lj_strv_add(env, kv);
 }
 
-static void env_build(const struct lj_iso_exec *x, const struct user *u, lj_strv *env)
+/* The value of key in a "K=V" vector, or NULL. */
+static const char *env_get(char *const *v, const char *key)
+{
+	size_t n = strlen(key);
+	for (; v && *v; v++)
+		if (!strncmp(*v, key, n) && (*v)[n] == '=')
+			return *v + n + 1;
+	return NULL;
+}
+
+/* base: "the caller's" environment (TERM only, when clean). */
+static void env_build(const struct lj_iso_exec *x, const struct user *u, char **base, lj_strv *env)
 {
 	if (x->clean) {
-		const char *term = getenv("TERM");
+		const char *term = env_get(base, "TERM");
 		if (term)
 			lj_strv_addf(env, "TERM=%s", term);
 		lj_strv_add(env, "PATH=" LJ_ISO_PATH);
 	} else {
-		for (char **p = environ; p && *p; p++)
+		for (char **p = base; p && *p; p++)
 			lj_strv_add(env, *p);
 	}
 	if (u->set) {
@@ -451,7 +464,7 @@ static _Noreturn void c_main(int pidfd, pid_t ipid, uint64_t bnd, const struct l
 		goto fail;
 	}
 	lj_strv env = {0};
-	env_build(x, u, &env);
+	env_build(x, u, environ, &env);
 	if (!env.v)
 		lj_strv_add(&env, "PATH=" LJ_ISO_PATH);
 
@@ -600,7 +613,10 @@ int lj_isolate_exec(int init_pidfd, const struct lj_iso_policy *pol, const struc
  * stdout, stderr. The base environment is the caller's (only TERM when clean): the init has none
  * of its own. */
 
-enum { LF_CLEAN = 1, LF_LOGIN_DIR = 2, LF_USER = 4, LF_DIR = 8, LF_ARGV = 16 };
+/* LF_QUIET: the caller waits for the command's end; when the init can tell at once whether it
+ * exec'd (the vfork way), it replies only MSG_ERR (failed before the exec) or, later, MSG_STATUS:
+ * no MSG_PID and no error socket (one wakeup of the caller less). */
+enum { LF_CLEAN = 1, LF_LOGIN_DIR = 2, LF_USER = 4, LF_DIR = 8, LF_ARGV = 16, LF_QUIET = 32 };
 
 static const char *next_str(const char **p, const char *end)
 {
@@ -612,50 +628,81 @@ static const char *next_str(const char **p, const char *end)
 	return s;
 }
 
+/* A LAUNCH request taken apart; the strings point into the request. */
+struct launch_req {
+	struct lj_iso_launch_hdr h;
+	const char *user, *dir;
+	char **argv, **env, **base;
+};
+
+static void launch_req_free(struct launch_req *r)
+{
+	free(r->argv);
+	free(r->env);
+	free(r->base);
+	r->argv = r->env = r->base = NULL;
+}
+
+static int launch_req_parse(const char *req, size_t n, struct launch_req *r)
+{
+	memset(r, 0, sizeof *r);
+	const char *p = req + sizeof r->h, *end = req + n;
+	if (n < sizeof r->h)
+		return -1;
+	memcpy(&r->h, req, sizeof r->h);
+	const struct lj_iso_launch_hdr *h = &r->h;
+	r->user = h->flags & LF_USER ? next_str(&p, end) : NULL;
+	r->dir = h->flags & LF_DIR ? next_str(&p, end) : NULL;
+	if (h->argc > 65536 || h->envc > 65536 || h->basec > 65536)
+		return -1;
+	r->argv = calloc((size_t)h->argc + 1, sizeof *r->argv);
+	r->env = calloc((size_t)h->envc + 1, sizeof *r->env);
+	r->base = calloc((size_t)h->basec + 1, sizeof *r->base);
+	bool ok = r->argv && r->env && r->base && (!(h->flags & LF_USER) || r->user) &&
+	          (!(h->flags & LF_DIR) || r->dir);
+	for (uint32_t i = 0; ok && i < h->argc; i++)
+		ok = (r->argv[i] = (char *)next_str(&p, end)) != NULL;
+	for (uint32_t i = 0; ok && i < h->basec; i++)
+		ok = (r->base[i] = (char *)next_str(&p, end)) != NULL;
+	for (uint32_t i = 0; ok && i < h->envc; i++)
+		ok = (r->env[i] = (char *)next_str(&p, end)) != NULL;
+	if (!ok || ((h->flags & LF_ARGV) && !r->argv[0])) {
+		launch_req_free(r);
+		return -1;
+	}
+	return 0;
+}
+
+static struct lj_iso_exec launch_req_exec(const struct launch_req *r, const int fds[3])
+{
+	return (struct lj_iso_exec){
+	        .argv = r->h.flags & LF_ARGV ? r->argv : NULL,
+	        .env = r->h.envc ? r->env : NULL,
+	        .clean = r->h.flags & LF_CLEAN,
+	        .user = r->user,
+	        .user_in_jail = true,
+	        .dir = r->dir,
+	        .login_dir = r->h.flags & LF_LOGIN_DIR,
+	        .stdin_fd = fds[0],
+	        .stdout_fd = fds[1],
+	        .stderr_fd = fds[2],
+	        .cgroup_fd = -1,
+	        .builtin = (int (*)(int, char **))(uintptr_t)r->h.builtin,
+	};
+}
+
 _Noreturn void lj_iso_launch_child(const char *req, size_t n, const int fds[3], int errsock,
                                    uint32_t id, uint64_t bnd)
 {
 	lj_err e = {0};
 	prctl(PR_SET_NAME, "ljail-launch", 0, 0, 0);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	struct lj_iso_launch_hdr h;
-	const char *p = req + sizeof h, *end = req + n;
-	char **argv = NULL, **env = NULL, **base = NULL;
-	if (n < sizeof h)
-		goto bad;
-	memcpy(&h, req, sizeof h);
-	const char *user = h.flags & LF_USER ? next_str(&p, end) : NULL;
-	const char *dir = h.flags & LF_DIR ? next_str(&p, end) : NULL;
-	if (h.argc > 65536 || h.envc > 65536 || h.basec > 65536)
-		goto bad;
-	argv = calloc((size_t)h.argc + 1, sizeof *argv);
-	env = calloc((size_t)h.envc + 1, sizeof *env);
-	base = calloc((size_t)h.basec + 1, sizeof *base);
-	bool ok = argv && env && base && (!(h.flags & LF_USER) || user) &&
-	          (!(h.flags & LF_DIR) || dir);
-	for (uint32_t i = 0; ok && i < h.argc; i++)
-		ok = (argv[i] = (char *)next_str(&p, end)) != NULL;
-	for (uint32_t i = 0; ok && i < h.basec; i++)
-		ok = (base[i] = (char *)next_str(&p, end)) != NULL;
-	for (uint32_t i = 0; ok && i < h.envc; i++)
-		ok = (env[i] = (char *)next_str(&p, end)) != NULL;
-	if (!ok || ((h.flags & LF_ARGV) && !argv[0]))
-		goto bad;
-	environ = base; /* what env_build reads as "the caller's" */
-	struct lj_iso_exec x = {
-	        .argv = h.flags & LF_ARGV ? argv : NULL,
-	        .env = h.envc ? env : NULL,
-	        .clean = h.flags & LF_CLEAN,
-	        .user = user,
-	        .user_in_jail = true,
-	        .dir = dir,
-	        .login_dir = h.flags & LF_LOGIN_DIR,
-	        .stdin_fd = fds[0],
-	        .stdout_fd = fds[1],
-	        .stderr_fd = fds[2],
-	        .cgroup_fd = -1,
-	        .builtin = (int (*)(int, char **))(uintptr_t)h.builtin,
-	};
+	struct launch_req r;
+	if (launch_req_parse(req, n, &r) < 0) {
+		lj_errorx(&e, "jail_attach: bad launch request");
+		goto fail;
+	}
+	struct lj_iso_exec x = launch_req_exec(&r, fds);
 	struct user u = {0};
 	if (x.user && lookup_jail(x.user, &u, &e) < 0)
 		goto fail;
@@ -672,18 +719,152 @@ _Noreturn void lj_iso_launch_child(const char *req, size_t n, const int fds[3], 
 		goto fail;
 	}
 	lj_strv envv = {0};
-	env_build(&x, &u, &envv);
+	env_build(&x, &u, r.base, &envv);
 	if (!envv.v)
 		lj_strv_add(&envv, "PATH=" LJ_ISO_PATH);
 	g_main(&x, envv.v, errsock, id);
-bad:
-	lj_errorx(&e, "jail_attach: bad launch request");
 fail:;
 	struct lj_iso_msg m = {.kind = LJ_ISO_MSG_ERR, .errnum = e.errnum, .id = (int32_t)id};
 	snprintf(m.text, sizeof m.text, "%s", e.msg);
 	while (send(errsock, &m, sizeof m, MSG_NOSIGNAL) < 0 && errno == EINTR)
 		;
 	_exit(1);
+}
+
+/* ---- the common LAUNCH: root, no lookup, an exec (the vfork way) -----------------------------
+ * The command shares the init's memory until its execve (CLONE_VM | CLONE_VFORK, on a stack of
+ * its own; the init waits meanwhile): no page tables copied, no copy-on-write faults on either
+ * side. Everything that allocates (parsing, the environment) is done by the init beforehand, and
+ * the child only makes syscalls on what it is given: no malloc, no stdio, no global but environ,
+ * which the init puts back. Credentials, the signal table and fds are the child's own (no
+ * CLONE_SIGHAND/CLONE_FILES). Not for a user lookup (reading the jail's files must never block
+ * the init) nor a builtin (it runs on, in the init's memory). */
+struct vlaunch {
+	char *const *argv;
+	char **envp;
+	const char *dir;
+	const char *what; /* "execvp" or "execlp" (the shell) */
+	int fds[3];
+	int errsock;
+	uint32_t id;
+	uint64_t bnd;
+};
+
+/* The child runs on a stack of its own in the init's memory: AddressSanitizer (a sanitizer
+ * build) would take that for a stack overflow and warn; nothing here is worth its checks. */
+#define LJ_NO_ASAN __attribute__((no_sanitize("address")))
+
+LJ_NO_ASAN static _Noreturn void vlaunch_fail(const struct vlaunch *v, int code, int err,
+                                              const char *what, const char *arg)
+{
+	struct lj_iso_msg m = {.kind = LJ_ISO_MSG_ERR, .errnum = err, .id = (int32_t)v->id};
+	const char *d = strerrordesc_np(err);
+	if (arg)
+		snprintf(m.text, sizeof m.text, "%s: %s: %s", what, arg, d ? d : "error");
+	else
+		snprintf(m.text, sizeof m.text, "%s: %s", what, d ? d : "error");
+	while (send(v->errsock, &m, sizeof m, MSG_NOSIGNAL) < 0 && errno == EINTR)
+		;
+	_exit(code);
+}
+
+LJ_NO_ASAN static int vlaunch_main(void *arg)
+{
+	const struct vlaunch *v = arg;
+	prctl(PR_SET_NAME, "ljail-launch", 0, 0, 0);
+	/* root as become_user makes it: no supplementary groups, gid 0, permitted = effective =
+	 * the bounds (the init's own already; its inheritable and ambient sets are empty). Raw
+	 * syscalls: glibc's set*id would signal the init's other threads, if it had any. */
+	if (syscall(SYS_setgroups, 0, NULL) < 0 || syscall(SYS_setgid, 0) < 0)
+		vlaunch_fail(v, 1, errno, "setgid", NULL);
+	struct __user_cap_header_struct ch = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct cd[2] = {
+	        {.effective = (uint32_t)v->bnd, .permitted = (uint32_t)v->bnd},
+	        {.effective = (uint32_t)(v->bnd >> 32), .permitted = (uint32_t)(v->bnd >> 32)}};
+	if (syscall(SYS_capset, &ch, cd) < 0)
+		vlaunch_fail(v, 1, errno, "cap_set_proc", NULL);
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		vlaunch_fail(v, 1, errno, "ambient capabilities", NULL);
+	if (chdir(v->dir) < 0)
+		vlaunch_fail(v, 1, errno, "chdir", v->dir);
+	/* stdio as g_main sets it up */
+	int fds[3] = {v->fds[0], v->fds[1], v->fds[2]};
+	for (int i = 0; i < 3; i++)
+		if (fds[i] >= 0 && fds[i] < 3 && fds[i] != i &&
+		    (fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3)) < 0)
+			vlaunch_fail(v, 126, errno, "dup", NULL);
+	for (int i = 0; i < 3; i++) {
+		if (fds[i] < 0)
+			continue;
+		if (fds[i] == i ? fcntl(i, F_SETFD, 0) < 0 : dup2(fds[i], i) < 0)
+			vlaunch_fail(v, 126, errno, "dup2", NULL);
+	}
+	/* a clean signal state: defaults first, then nothing blocked (the init blocks all) */
+	struct sigaction dfl = {.sa_handler = SIG_DFL};
+	for (int s = 1; s < NSIG; s++)
+		sigaction(s, &dfl, NULL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* No host descriptor survives the exec (CVE-2024-21626); the socket closes with it. */
+	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+	environ = v->envp; /* execvp's PATH; the init restores its own */
+	execvp(v->argv[0], v->argv);
+	int err = errno;
+	vlaunch_fail(v, err == ENOENT ? 127 : 126, err, v->what, v->argv[0]);
+}
+
+pid_t lj_iso_launch_vfork(const char *req, size_t n, const int fds[3], int errsock, uint32_t id,
+                          uint64_t bnd, bool *quiet)
+{
+	struct launch_req r;
+	if (launch_req_parse(req, n, &r) < 0)
+		return 0;
+	*quiet = r.h.flags & LF_QUIET;
+	struct lj_iso_exec x = launch_req_exec(&r, fds);
+	if (x.user || x.clean || x.builtin) {
+		launch_req_free(&r);
+		return 0;
+	}
+	struct user u = {0};
+	lj_strv envv = {0};
+	env_build(&x, &u, r.base, &envv);
+	if (!envv.v)
+		lj_strv_add(&envv, "PATH=" LJ_ISO_PATH);
+	char *sh[3] = {NULL, "-i", NULL};
+	struct vlaunch v = {
+	        .argv = x.argv,
+	        .envp = envv.v,
+	        .dir = x.dir ? x.dir : "/",
+	        .what = "execvp",
+	        .fds = {fds[0], fds[1], fds[2]},
+	        .errsock = errsock,
+	        .id = id,
+	        .bnd = bnd,
+	};
+	if (!x.argv) {
+		const char *shell = env_get(envv.v, "SHELL");
+		sh[0] = (char *)(shell && *shell ? shell : "/bin/sh");
+		v.argv = sh;
+		v.what = "execlp";
+	}
+	/* room for execvp's PATH buffer and its script fallback's argv (on the stack) */
+	size_t stack = ((512u << 10) + n + 8 * (size_t)r.h.argc + 65535) & ~(size_t)65535;
+	void *st = mmap(NULL, stack, PROT_READ | PROT_WRITE,
+	                MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+	pid_t pid = -1;
+	int err = errno;
+	if (st != MAP_FAILED) {
+		char **saved = environ;
+		pid = clone(vlaunch_main, (char *)st + stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &v);
+		err = errno;
+		environ = saved;
+		munmap(st, stack);
+	}
+	lj_strv_free(&envv);
+	launch_req_free(&r);
+	errno = err;
+	return pid;
 }
 
 static long ms_since(const struct timespec *t0)
@@ -693,7 +874,8 @@ static long ms_since(const struct timespec *t0)
 	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
-int lj_iso_ctl_wait(int ctlfd, int kind, uint32_t id, int timeout_ms, struct lj_iso_msg *m, int *fd)
+int lj_iso_ctl_wait(int ctlfd, unsigned kinds, uint32_t id, int timeout_ms, struct lj_iso_msg *m,
+                    int *fd)
 {
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -738,7 +920,8 @@ int lj_iso_ctl_wait(int ctlfd, int kind, uint32_t id, int timeout_ms, struct lj_
 			                : 0] = '\0';
 		m->text[sizeof m->text - 1] = '\0';
 		bool mine = (size_t)n >= offsetof(struct lj_iso_msg, text) &&
-		            (uint32_t)m->id == id && (m->kind == kind || m->kind == LJ_ISO_MSG_ERR);
+		            (uint32_t)m->id == id && m->kind >= 0 && m->kind < 32 &&
+		            ((kinds & LJ_ISO_KIND(m->kind)) || m->kind == LJ_ISO_MSG_ERR);
 		if (!mine) {
 			if (passed >= 0)
 				close(passed);
@@ -752,13 +935,15 @@ int lj_iso_ctl_wait(int ctlfd, int kind, uint32_t id, int timeout_ms, struct lj_
 	}
 }
 
-static int send_launch(int fd, uint32_t id, const struct lj_iso_exec *x, lj_err *e)
+static int send_launch(int fd, uint32_t id, const struct lj_iso_exec *x, bool quiet, lj_err *e)
 {
 	struct lj_iso_req rq = {.kind = LJ_ISO_REQ_LAUNCH, .id = id};
 	struct lj_iso_launch_hdr h = {.builtin = (uint64_t)(uintptr_t)x->builtin};
 	lj_buf b = {0};
 	lj_buf_add(&b, (const char *)&rq, sizeof rq);
 	lj_buf_add(&b, (const char *)&h, sizeof h); /* placeholder, rewritten below */
+	if (quiet)
+		h.flags |= LF_QUIET;
 	if (x->clean)
 		h.flags |= LF_CLEAN;
 	if (x->login_dir)
@@ -840,51 +1025,60 @@ int lj_isolate_launch(int ctlfd, const struct lj_iso_exec *x, bool bg, int timeo
 	if ((x->argv && !x->argv[0]) || (!x->user_in_jail && (x->user || x->clean)))
 		return lj_errorx(e,
 		                 x->argv && !x->argv[0] ? "no command" : "jail_attach: host user");
-	if (send_launch(ctlfd, id, x, e) < 0)
+	if (send_launch(ctlfd, id, x, !bg, e) < 0)
 		return -1;
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	struct lj_iso_msg m;
 	int errfd = -1;
-	/* the pid (or the init's own failure); the init answers at once */
-	if (lj_iso_ctl_wait(ctlfd, LJ_ISO_MSG_PID, id, -1, &m, &errfd) != 1)
+	/* The pid (or the init's own failure; it answers at once), or, in the foreground, maybe
+	 * straight the status (LF_QUIET): then the wait is the command's, with its timeout. */
+	unsigned kinds = LJ_ISO_KIND(LJ_ISO_MSG_PID) | (bg ? 0 : LJ_ISO_KIND(LJ_ISO_MSG_STATUS));
+	int r = lj_iso_ctl_wait(ctlfd, kinds, id, bg ? -1 : timeout_ms, &m, &errfd);
+	if (r < 0)
 		return lj_error(e, ESRCH, "jail_attach");
-	if (m.kind == LJ_ISO_MSG_ERR) {
+	if (r == 1 && m.kind == LJ_ISO_MSG_ERR) {
 		if (errfd >= 0)
 			close(errfd);
 		copy_err(e, &m);
 		return -1;
 	}
-	/* up to the command's execve: an error, or EOF once it exec'd */
 	bool failed = false;
-	if (errfd >= 0) {
-		struct lj_iso_msg em;
-		if (lj_iso_recv(errfd, &em) == 1 && em.kind == LJ_ISO_MSG_ERR) {
-			copy_err(e, &em);
-			failed = true;
+	if (r == 1 && m.kind == LJ_ISO_MSG_PID) {
+		/* up to the command's execve: an error, or EOF once it exec'd (none: it has) */
+		if (errfd >= 0) {
+			struct lj_iso_msg em;
+			if (lj_iso_recv(errfd, &em) == 1 && em.kind == LJ_ISO_MSG_ERR) {
+				copy_err(e, &em);
+				failed = true;
+			}
+			close(errfd);
 		}
+		if (bg)
+			return failed ? -1 : 0; /* the init reaps it; its status is dropped */
+		long left = -1;
+		if (timeout_ms >= 0) {
+			left = timeout_ms - ms_since(&t0);
+			if (left < 0)
+				left = 0;
+		}
+		r = lj_iso_ctl_wait(ctlfd, LJ_ISO_KIND(LJ_ISO_MSG_STATUS), id, (int)left, &m, NULL);
+	} else if (errfd >= 0) {
 		close(errfd);
 	}
-	if (bg)
-		return failed ? -1 : 0; /* the init reaps it; its status is dropped */
-	long left = -1;
-	if (timeout_ms >= 0) {
-		left = timeout_ms - ms_since(&t0);
-		if (left < 0)
-			left = 0;
-	}
-	int r = lj_iso_ctl_wait(ctlfd, LJ_ISO_MSG_STATUS, id, (int)left, &m, NULL);
 	int rc = 0;
 	if (r == 0) {
 		/* exec.timeout: the init kills it and reports it reaped */
 		struct lj_iso_req rq = {.kind = LJ_ISO_REQ_KILL, .id = id, .arg = SIGKILL};
 		while (send(ctlfd, &rq, sizeof rq, MSG_NOSIGNAL) < 0 && errno == EINTR)
 			;
-		r = lj_iso_ctl_wait(ctlfd, LJ_ISO_MSG_STATUS, id, -1, &m, NULL);
+		r = lj_iso_ctl_wait(ctlfd, LJ_ISO_KIND(LJ_ISO_MSG_STATUS), id, -1, &m, NULL);
 		rc = 1;
 	}
 	if (r != 1 || m.kind != LJ_ISO_MSG_STATUS) {
-		if (!failed)
+		if (!failed && r == 1 && m.kind == LJ_ISO_MSG_ERR)
+			copy_err(e, &m);
+		else if (!failed)
 			lj_errorx(e, "jail_attach: the jail's init died");
 		return -1;
 	}

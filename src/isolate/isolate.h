@@ -13,9 +13,10 @@
  *    nothing in it dies at once, and the answer says so (wait for the pidfd, then clean up). Other
  *    processes (jail -m) use lj_isolate_set_persist.
  *  - "Empty" means: no process in the jail's PID namespace except the init. The init counts them
- *    through a private proc instance of that namespace (not through cgroups), so processes
- *    entered by jexec count although they are not its children. It checks on every SIGCHLD and
- *    every 100 ms while not persistent.
+ *    through a proc instance of that namespace (not through cgroups; a private one in a jail that
+ *    may mount, else the jail's /proc, which such a jail cannot change), so processes entered by
+ *    jexec count although they are not its children. It checks on every SIGCHLD and every 100 ms
+ *    while not persistent.
  *  - Removal: lj_isolate_stop() (SIGTERM to every process in the jail, wait, SIGKILL).
  *  - children.max: a jail gets a private tmpfs at /run/ljail (its own registry: nested jails
  *    are listed there, never the host's) holding the read-only file /run/ljail/.jail
@@ -160,6 +161,11 @@ struct lj_iso_spec {
 	 * moves need not wait for it. May be NULL. A failure aborts the create. */
 	int (*before_go)(pid_t init_pid, void *arg, lj_err *e);
 	void *before_go_arg;
+	/* Called in the parent right after the init was told to go on, while it mounts and pivots
+	 * (on another CPU): work that must be done before the jail runs anything of its own but
+	 * need not delay the init. May be NULL. A failure aborts the create. */
+	int (*after_go)(pid_t init_pid, void *arg, lj_err *e);
+	void *after_go_arg;
 	/* Keep the creation socket as a control channel to the init (proc.ctlfd): persist
 	 * requests answered with whether the init exits now (lj_isolate_control_persist), and
 	 * commands the init forks itself (lj_isolate_launch: no helper, no cgroup.procs writes,

@@ -41,6 +41,9 @@ enum {
 	/* allow.mount: the child made its user namespace; the creator writes the identity uid/gid
 	 * maps and answers READY (or ERR). */
 	LJ_ISO_MSG_USERNS = 6,
+	/* Right after the go: the creator's argument and environment areas (.pid = 1 and four
+	 * uint64_t in .text; 0: none), the child's as well (a copy of its memory): set_cmdline. */
+	LJ_ISO_MSG_AREAS = 7,
 };
 /* allow.mount: the identity map, written by the creator (CAP_SETUID in the parent namespace). */
 #define LJ_ISO_ID_MAP "0 0 4294967295\n"
@@ -76,7 +79,10 @@ pid_t lj_iso_clone(uint64_t flags, int cgfd, int *pidfd, bool *into_cg);
  *    MSG_PID (.id, .pid = the pid in the jail) carrying by SCM_RIGHTS the read end of a socket that
  *    gets one MSG_ERR if the command fails before its execve and reads EOF once it exec'd; or
  *    MSG_ERR (.id) if it could not fork. When the init reaps the command: MSG_STATUS (.id, .pid =
- *    the wait status).
+ *    the wait status). A command started the vfork way (lj_iso_launch_vfork: no user lookup, no
+ *    builtin) has exec'd or failed by the time the init answers: MSG_ERR (.id) with its failure,
+ *    else MSG_PID without a socket, or, when the request says LF_QUIET (a caller waiting for the
+ *    end), nothing before MSG_STATUS.
  *  KILL (id, arg = signal): the command of that id, if not yet reaped, gets the signal.
  * EOF: the init closes its end and goes on (persist stays as it is). */
 enum { LJ_ISO_REQ_PERSIST = 1, LJ_ISO_REQ_LAUNCH = 2, LJ_ISO_REQ_KILL = 3 };
@@ -87,12 +93,14 @@ struct lj_iso_launch_hdr {
 	uint32_t flags, argc, envc, basec;
 	uint64_t builtin; /* the init is a fork of its creator: the address is valid there */
 };
-/* On the creator's side: wait up to timeout_ms (< 0: forever) for the reply of `kind` to
- * request id (an MSG_ERR of that id ends the wait too), dropping replies to others (the status of
- * a background command). An fd passed with the reply goes to *fd (else -1; NULL: closed).
- * 1 with *m, 0 on timeout, -1 when the init is gone (EOF) or on error. */
-int lj_iso_ctl_wait(int ctlfd, int kind, uint32_t id, int timeout_ms, struct lj_iso_msg *m,
+/* On the creator's side: wait up to timeout_ms (< 0: forever) for a reply of the kinds (a mask of
+ * LJ_ISO_KIND) to request id (an MSG_ERR of that id ends the wait too), dropping replies to
+ * others (the status of a background command). An fd passed with the reply goes to *fd (else -1;
+ * NULL: closed). 1 with *m, 0 on timeout, -1 when the init is gone (EOF) or on error. */
+int lj_iso_ctl_wait(int ctlfd, unsigned kinds, uint32_t id, int timeout_ms, struct lj_iso_msg *m,
                     int *fd);
+/* The bit of a reply kind in lj_iso_ctl_wait's kinds. */
+#define LJ_ISO_KIND(k) (1u << (k))
 /* The largest request (header, launch header and strings). */
 #define LJ_ISO_REQ_MAX (256 * 1024)
 
@@ -101,3 +109,10 @@ int lj_iso_ctl_wait(int ctlfd, int kind, uint32_t id, int timeout_ms, struct lj_
  * jail's bounding set (already ours). Becomes the command. */
 _Noreturn void lj_iso_launch_child(const char *req, size_t n, const int fds[3], int errsock,
                                    uint32_t id, uint64_t bnd);
+/* The same for a request without a user lookup or builtin (the common case), started the vfork
+ * way (the init's memory shared until the execve; see exec.c). Returns the command's pid once it
+ * exec'd or failed (its MSG_ERR is then waiting on errsock's peer), -1 with errno when it could
+ * not be started, 0 when the request needs lj_iso_launch_child. *quiet: the caller asked for no
+ * MSG_PID (LAUNCH's LF_QUIET, see exec.c). */
+pid_t lj_iso_launch_vfork(const char *req, size_t n, const int fds[3], int errsock, uint32_t id,
+                          uint64_t bnd, bool *quiet);

@@ -8,6 +8,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -270,6 +271,32 @@ static const char *const msg_calls[] = {"msgget", "msgsnd", "msgrcv", "msgctl", 
 static const char *const sem_calls[] = {"semget", "semop", "semtimedop", "semtimedop_time64",
                                         "semctl", NULL};
 
+#if defined(__x86_64__)
+/* Whether the kernel runs x32 syscalls (CONFIG_X86_X32_ABI, and on Debian syscall.x32=y): a
+ * filter without the x32 ABI is shorter, and libseccomp's x86_64 program then kills every x32
+ * call number as a bad arch (such a kernel answers them ENOSYS anyway). Probed only outside any
+ * seccomp filter (an outer filter without x32 in its arch list could kill us for the probe);
+ * under one (a nested jail, a container) x32 is assumed, which only costs size. Cannot change
+ * while the machine runs; the run directory holding compiled programs is a tmpfs. */
+static bool sc_x32_abi(void)
+{
+	static int x32 = -1;
+	if (x32 < 0) {
+		if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) != 0)
+			x32 = 1;
+		else
+			x32 = !(syscall(0x40000000 /* __X32_SYSCALL_BIT */ | __NR_getpid) < 0 &&
+			        errno == ENOSYS);
+	}
+	return x32 != 0;
+}
+#else
+static bool sc_x32_abi(void)
+{
+	return false;
+}
+#endif
+
 static scmp_filter_ctx build_filter(const struct lj_iso_policy *p, lj_err *e)
 {
 	scmp_filter_ctx c = seccomp_init(SCMP_ACT_ALLOW);
@@ -281,12 +308,18 @@ static scmp_filter_ctx build_filter(const struct lj_iso_policy *p, lj_err *e)
 	/* libseccomp sets no_new_privs by default: that would break setuid programs in the jail. */
 	if (seccomp_attr_set(c, SCMP_FLTATR_CTL_NNP, 0) < 0)
 		goto fail;
+	/* A binary tree of syscall numbers instead of a chain: loading a filter, the kernel runs
+	 * it once for every syscall number of both ABIs (its cache of always-allowed calls), so the
+	 * cost follows the path length an allowed call takes (~200 µs for the chain, ~80 µs for
+	 * the tree). */
+	if (seccomp_attr_set(c, SCMP_FLTATR_CTL_OPTIMIZE, 2) < 0)
+		goto fail;
 #if defined(__x86_64__)
 	/* Without the compat ABIs in the filter, an i386 or x32 binary would meet the default
 	 * BADARCH action (kill) — and, worse, a filter on the native arch only is bypassable. */
 	if (seccomp_arch_add(c, SCMP_ARCH_X86) < 0 && errno != EEXIST)
 		goto fail;
-	if (seccomp_arch_add(c, SCMP_ARCH_X32) < 0 && errno != EEXIST)
+	if (sc_x32_abi() && seccomp_arch_add(c, SCMP_ARCH_X32) < 0 && errno != EEXIST)
 		goto fail;
 #endif
 	if (deny_all(c, EPERM_, never, e) < 0)
@@ -391,7 +424,8 @@ fail_e:
  * file names what compiled it (the executable, libseccomp, the kernel): anything else is
  * compiled anew, so a new build of ljail never loads an old filter. */
 
-#define SC_MAGIC "ljail-seccomp 1\n"
+/* 2: a binary tree, x32 only where the kernel has it */
+#define SC_MAGIC "ljail-seccomp 2\n"
 
 static struct {
 	bool ok;
@@ -415,12 +449,12 @@ static char *sc_identity(const struct lj_iso_policy *p, struct stat *exe)
 		return NULL;
 	const struct scmp_version *v = seccomp_version();
 	return xasprintf(SC_MAGIC "%x %d %d %d %d %d exe %llx %llx %lld %lld.%09ld libseccomp "
-	                          "%u.%u.%u kernel %s\n",
+	                          "%u.%u.%u kernel %s x32 %d\n",
 	                 p->allow, p->vnet, (int)p->sysvshm, (int)p->sysvmsg, (int)p->sysvsem,
 	                 p->children_max, (unsigned long long)exe->st_dev,
 	                 (unsigned long long)exe->st_ino, (long long)exe->st_size,
 	                 (long long)exe->st_mtim.tv_sec, exe->st_mtim.tv_nsec, v ? v->major : 0,
-	                 v ? v->minor : 0, v ? v->micro : 0, u.release);
+	                 v ? v->minor : 0, v ? v->micro : 0, u.release, (int)sc_x32_abi());
 }
 
 static void sc_remember(const struct lj_iso_policy *p, const void *insns, size_t bytes)

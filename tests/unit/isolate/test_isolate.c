@@ -208,6 +208,23 @@ static void seccomp_content(void)
 	CHECK(strstr(t, "ERRNO(38)") != NULL); /* clone3 still ENOSYS */
 }
 
+/* Every ABI a jailed process can call the kernel through is filtered: on x86_64 the i386 one
+ * too (x32 only where the kernel runs it; else its numbers meet the bad-arch action), and a call
+ * of any other arch is killed. The program is a binary tree (libseccomp's optimize level 2). */
+static void seccomp_arches(void)
+{
+	struct lj_iso_policy p;
+	lj_isolate_policy_init(&p);
+	lj_autofree char *s = export(&p);
+#if defined(__x86_64__)
+	CHECK(strstr(s, "filter for arch x86_64") != NULL);
+	CHECK(strstr(s, "filter for arch x86 ") != NULL);
+#endif
+	const char *bad = strstr(s, "# invalid architecture action");
+	CHECK(bad != NULL);
+	CHECK(bad && strstr(bad, "action KILL;") != NULL);
+}
+
 int main(void)
 {
 	lj_t_suite = "isolate";
@@ -217,5 +234,6 @@ int main(void)
 	RUN(params_forms);
 	RUN(zeroed_struct_means_defaults);
 	RUN(seccomp_content);
+	RUN(seccomp_arches);
 	return TEST_DONE();
 }
