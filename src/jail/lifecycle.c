@@ -772,8 +772,9 @@ int lj_jail_run(const struct lj_jail_request *req)
 	size_t *order = xcalloc(p.n + 1, sizeof *order);
 	size_t norder = sequential_order(&p, reverse, order);
 
-	int limit = parallel_limit(req);
-	if (limit > 1 && norder > 1) {
+	/* one jail: no workers, and no CPU count to read (sysconf reads sysfs) */
+	int limit = norder > 1 ? parallel_limit(req) : 1;
+	if (limit > 1) {
 		if (run_parallel(&p, order, norder, limit))
 			status = 1;
 	} else {

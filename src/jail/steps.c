@@ -36,6 +36,7 @@ struct step {
 };
 
 static int pin_netns(struct jx *j, lj_err *e);
+static char *netns_pin_path(int jid);
 static void unpin_netns(const char *pin);
 static void kill_jail(struct jx *j, int timeout_ms);
 
@@ -689,10 +690,13 @@ static void note_jail_set(struct jx *j)
 }
 
 /* A jail without vnet shares the host's network stack: BPF programs on its cgroup confine its
- * sockets to ip4.addr/ip6.addr (or refuse a disabled family), as FreeBSD's prison checks do.
- * They are attached before the init is cloned into the group, and go away with the group. */
-static int confine_addresses(struct jx *j, const struct lj_record *rec, lj_err *e)
+ * sockets to ip4.addr/ip6.addr (or refuse a disabled family), as FreeBSD's prison checks do, and
+ * go away with the group. The spec (NULL: nothing to confine) is parsed before the jail exists,
+ * so bad addresses are refused first; confine_attach attaches it while the init sets itself up. */
+static int confine_spec(struct jx *j, const struct lj_record *rec, struct lj_ipjail_spec **out,
+                        lj_err *e)
 {
+	*out = NULL;
 	if (is_vnet(j) || !j->cg)
 		return 0; /* a nested jail's group is its parent's: the parent's programs apply */
 	static const char *const fam[][2] = {{"ip4", "ip4.addr"}, {"ip6", "ip6.addr"}};
@@ -715,8 +719,27 @@ static int confine_addresses(struct jx *j, const struct lj_record *rec, lj_err *
 	}
 	if (s->ip4_mode == LJ_IPJAIL_INHERIT && s->ip6_mode == LJ_IPJAIL_INHERIT)
 		return 0;
+	*out = s;
+	s = NULL;
+	return 0;
+}
+
+struct after_go {
+	struct jx *j;
+	struct lj_ipjail_spec *confine;
+};
+
+/* In the parent while the init mounts and pivots (lj_iso_spec.after_go): the init opens no
+ * socket, and the jail's own processes start only after the create, so the programs are in
+ * place before anything they confine can exist. */
+static int confine_attach(pid_t init_pid, void *arg, lj_err *e)
+{
+	(void)init_pid;
+	struct after_go *g = arg;
+	if (!g->confine)
+		return 0;
 	struct lj_ipjail ij;
-	if (lj_ipjail_attach(lj_cg_v2_fd(j->cg), s, &ij, e) < 0)
+	if (lj_ipjail_attach(lj_cg_v2_fd(g->j->cg), g->confine, &ij, e) < 0)
 		return -1;
 	lj_ipjail_release(&ij);
 	return 0;
@@ -826,6 +849,12 @@ static int step_create(struct jx *j, const char *name)
 		for (size_t i = 0; i < rec->params.n; i++)
 			lj_strv_add(&hold.params, rec->params.v[i]);
 		lj_record_set(&hold, "ljail.creating", "1");
+		/* a vnet jail's namespace is pinned before the final record is written: if this
+		 * jail(8) dies in between, whoever reaps the provisional record unpins it */
+		if (is_vnet(j)) {
+			lj_autofree char *pin = netns_pin_path(j->jid);
+			lj_record_set(&hold, "ljail.netns", pin);
+		}
 		if (lj_proc_start_time(hold.init_pid, &hold.init_start, NULL) == 0 &&
 		    lj_reg_write(&r, &hold, NULL) == 0) {
 			held = j->jid;
@@ -853,7 +882,8 @@ static int step_create(struct jx *j, const char *name)
 			goto fail_rec;
 		}
 	}
-	if (confine_addresses(j, rec, &e) < 0) {
+	struct after_go go = {.j = j};
+	if (confine_spec(j, rec, &go.confine, &e) < 0) {
 		jx_warn(j, "%s", e.msg);
 		goto fail_cg;
 	}
@@ -869,12 +899,16 @@ static int step_create(struct jx *j, const char *name)
 	spec.cgroup_fd = j->cg ? lj_cg_v2_fd(j->cg) : -1;
 	spec.before_go = attach_v1;
 	spec.before_go_arg = j->cg;
+	spec.after_go = confine_attach;
+	spec.after_go_arg = &go;
 	spec.control = true; /* commands and the persist request go through the init */
 
 	/* made before exec.prestart (step_prestart), or none */
 	spec.netns_fd = j->netns_fd;
 	struct lj_iso_proc proc;
-	if (lj_isolate_create(&spec, &proc, &e) < 0) {
+	int created = lj_isolate_create(&spec, &proc, &e);
+	free(go.confine);
+	if (created < 0) {
 		jx_warn(j, "%s", e.msg);
 		goto fail_cg;
 	}
@@ -1141,15 +1175,12 @@ static void kill_jail(struct jx *j, int timeout_ms)
 		if (lj_reg_open(&r, &e) == 0) {
 			lj_reg_lock(&r, NULL);
 			/* the JID may be another jail's by now (see above): only our record goes */
-			struct lj_record *recs;
-			size_t n;
+			struct lj_record now;
 			bool ours = false;
-			if (lj_reg_list_all(&r, true, &recs, &n, NULL) == 0) {
-				for (size_t i = 0; i < n; i++)
-					if (recs[i].jid == j->rec.jid)
-						ours = recs[i].init_pid == j->rec.init_pid &&
-						       recs[i].init_start == j->rec.init_start;
-				lj_records_free(recs, n);
+			if (lj_reg_read(&r, j->rec.jid, &now) == 0) {
+				ours = now.init_pid == j->rec.init_pid &&
+				       now.init_start == j->rec.init_start;
+				lj_record_free(&now);
 			}
 			if (ours)
 				lj_reg_delete(&r, j->rec.jid, NULL);

@@ -683,11 +683,36 @@ static bool jid_taken(struct lj_registry *r, int jid)
 	return true;
 }
 
+/* FreeBSD's JAIL_MAX: JIDs wrap around after it. */
+#define JID_MAX 999999
+
+/* The last JID handed out lives in the lock file (read and written under the lock): "%d\n". */
+static int last_jid(struct lj_registry *r)
+{
+	char buf[16];
+	ssize_t n = pread(r->lockfd, buf, sizeof buf - 1, 0);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	buf[strcspn(buf, " \n")] = '\0';
+	int v;
+	return lj_parse_int(buf, &v) && v > 0 && v <= JID_MAX ? v : 0;
+}
+
+static void set_last_jid(struct lj_registry *r, int jid)
+{
+	char buf[16];
+	int n = snprintf(buf, sizeof buf, "%-11d\n", jid); /* fixed width: no stale digits */
+	if (pwrite(r->lockfd, buf, (size_t)n, 0) != n)
+		return; /* only a hint: the next create walks a little further */
+}
+
 int lj_reg_alloc_jid(struct lj_registry *r, int want, int *jid, lj_err *e)
 {
-	/* Only the candidates are looked at: the wanted JID, or JIDs upward from 1 until one is
-	 * free or its jail dead (the lowest free JID). Records are read only for liveness. */
-	int rc = 0;
+	/* As FreeBSD's jail_set does: the wanted JID, or the next free one after the last handed
+	 * out, wrapping at JAIL_MAX (a restarted jail gets a new JID). Only the candidates are
+	 * looked at, so a create costs the same with 1 or 1000 jails. */
+	int rc = 0, last = r->lockfd >= 0 ? last_jid(r) : 0;
 	if (want > 0) {
 		if (jid_taken(r, want)) {
 			rc = lj_errorx(e, "jail %d already exists", want);
@@ -696,12 +721,20 @@ int lj_reg_alloc_jid(struct lj_registry *r, int want, int *jid, lj_err *e)
 		}
 		*jid = want;
 	} else {
-		int next = 1;
-		while (jid_taken(r, next))
-			next++;
-		*jid = next;
+		int cand = last;
+		for (int k = 0; k < JID_MAX; k++) {
+			cand = cand % JID_MAX + 1;
+			if (!jid_taken(r, cand))
+				break;
+		}
+		*jid = cand;
+		if (r->lockfd >= 0)
+			set_last_jid(r, cand);
 	}
-	/* what a listing did here before: atomic writes whose writer died leave "X.tmp.PID" */
+	/* Now and then, what listings also do: atomic writes whose writer died leave "X.tmp.PID".
+	 */
+	if (last % 64 != 0)
+		return rc;
 	int fd = dup(r->dirfd);
 	DIR *d = fd < 0 ? NULL : fdopendir(fd);
 	if (!d) {
@@ -716,6 +749,13 @@ int lj_reg_alloc_jid(struct lj_registry *r, int want, int *jid, lj_err *e)
 			drop_stale_temp(r, de->d_name);
 	closedir(d);
 	return rc;
+}
+
+int lj_reg_read(struct lj_registry *r, int jid, struct lj_record *out)
+{
+	char fname[48];
+	snprintf(fname, sizeof fname, "%d" REC_SUFFIX, jid);
+	return load_record(r->dirfd, fname, out);
 }
 
 static void index_all(struct lj_registry *r)

@@ -28,7 +28,8 @@ void lj_reg_close(struct lj_registry *r);
 int lj_reg_lock(struct lj_registry *r, lj_err *e);
 void lj_reg_unlock(struct lj_registry *r);
 
-/* The lowest free JID, or `want` if it is free (want > 0). Call locked. */
+/* `want` if it is free (want > 0), else the next free JID after the last one handed out, as
+ * FreeBSD does (wrapping at 999999). Call locked. */
 int lj_reg_alloc_jid(struct lj_registry *r, int want, int *jid, lj_err *e);
 int lj_reg_write(struct lj_registry *r, const struct lj_record *rec, lj_err *e);
 int lj_reg_delete(struct lj_registry *r, int jid, lj_err *e);
@@ -49,6 +50,8 @@ void lj_records_free(struct lj_record *recs, size_t n);
 
 /* ---- additions used by jail/ and jls ---- */
 
+/* The record file of one JID, alive or not (-1: none), removing nothing. */
+int lj_reg_read(struct lj_registry *r, int jid, struct lj_record *out);
 /* The record of one JID if that jail is alive (-1 otherwise; a dead record is removed). */
 int lj_reg_get(struct lj_registry *r, int jid, struct lj_record *out);
 /* lj_reg_list, optionally keeping dead records (and then removing nothing). */

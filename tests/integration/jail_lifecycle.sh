@@ -408,6 +408,28 @@ case_vnet_jail_dying_by_itself_returns_interfaces() {
 	if grep -q "$LJAIL_RUNDIR" /proc/self/mounts; then t_fail "netns pin left"; fi
 }
 
+# FreeBSD gives out the next free JID after the last one, not the lowest free one: a restarted
+# jail gets a new JID, and a JID asked for does not move the sequence.
+case_jid_is_next_after_last() {
+	mkroot
+	t_defer t_cleanup_jails
+	local n
+	for n in ja jb jc; do
+		t_run 0 jail -c name=$n path="$ROOT" persist
+	done
+	t_eq "$(jls jid name | tr '\n' ' ')" "1 ja 2 jb 3 jc " "first JIDs"
+	t_run 0 jail -r ja
+	t_run 0 jail -r jc
+	t_run 0 jail -c name=jd path="$ROOT" persist
+	t_eq "$(jls -j jd jid)" "4" "after 3 comes 4, although 1 and 3 are free"
+	t_run 0 jail -c name=je jid=1 path="$ROOT" persist
+	t_run 0 jail -c name=jf path="$ROOT" persist
+	t_eq "$(jls -j jf jid)" "5" "a wanted JID does not move the sequence"
+	t_run 0 jail -r jb
+	t_run 0 jail -c name=jb path="$ROOT" persist
+	t_eq "$(jls -j jb jid)" "6" "a restarted jail gets a new JID"
+}
+
 case_jid_file_and_print_jid() {
 	t_defer t_cleanup_jails
 	t_run 0 jail -i -J "$T/jids" -c name=j1 path=/ persist host.hostname=h1

@@ -52,7 +52,7 @@ static void record_roundtrip(void)
 	lj_record_free(&back);
 }
 
-static void alloc_lowest_and_wanted(void)
+static void alloc_next_and_wanted(void)
 {
 	struct lj_registry r;
 	lj_err e;
@@ -68,10 +68,22 @@ static void alloc_lowest_and_wanted(void)
 	CHECK_INT(lj_reg_write(&r, &b, &e), 0);
 	CHECK_INT(lj_reg_alloc_jid(&r, 0, &jid, &e), 0);
 	CHECK_INT(jid, 2);
+	/* FreeBSD's rule: the next free one after the last handed out (3 is taken), not the
+	 * lowest free one */
+	CHECK_INT(lj_reg_alloc_jid(&r, 0, &jid, &e), 0);
+	CHECK_INT(jid, 4);
 	CHECK_INT(lj_reg_alloc_jid(&r, 3, &jid, &e), -1);
 	CHECK_STR(e.msg, "jail 3 already exists");
 	CHECK_INT(lj_reg_alloc_jid(&r, 5309, &jid, &e), 0);
 	CHECK_INT(jid, 5309);
+	CHECK_INT(lj_reg_alloc_jid(&r, 0, &jid, &e), 0);
+	CHECK_INT(jid, 5); /* a wanted JID does not move the sequence */
+	/* after JAIL_MAX (999999) it wraps around to the lowest free one */
+	CHECK_INT((int)pwrite(r.lockfd, "999998\n", 7, 0), 7);
+	CHECK_INT(lj_reg_alloc_jid(&r, 0, &jid, &e), 0);
+	CHECK_INT(jid, 999999);
+	CHECK_INT(lj_reg_alloc_jid(&r, 0, &jid, &e), 0);
+	CHECK_INT(jid, 2);
 	lj_reg_unlock(&r);
 
 	struct lj_record f;
@@ -160,7 +172,7 @@ static void name_index(void)
 	CHECK_INT(lj_reg_find(&r, "a.b", &f, &e), -1);
 	CHECK_INT(e.errnum, ENOENT);
 
-	/* a dead jail's name: not found, its record and entry go, its JID is the lowest free */
+	/* a dead jail's name: not found, its record and entry go, its JID is free again */
 	pid_t pid = fork();
 	if (pid == 0)
 		_exit(0);
@@ -174,8 +186,6 @@ static void name_index(void)
 	self_record(&c, 3, "c");
 	CHECK_INT(lj_reg_write(&r, &c, &e), 0);
 	int jid = 0;
-	CHECK_INT(lj_reg_alloc_jid(&r, 0, &jid, &e), 0);
-	CHECK_INT(jid, 2);
 	CHECK_INT(lj_reg_alloc_jid(&r, 2, &jid, &e), 0);
 	CHECK_INT(lj_reg_alloc_jid(&r, 3, &jid, &e), -1);
 	CHECK_INT(e.errnum, EEXIST);
@@ -306,7 +316,7 @@ int main(void)
 	if (!mkdtemp(tmpdir))
 		return 1;
 	RUN(record_roundtrip);
-	RUN(alloc_lowest_and_wanted);
+	RUN(alloc_next_and_wanted);
 	RUN(dead_records_are_removed);
 	RUN(name_index);
 	RUN(creating_is_not_listed);
