@@ -257,8 +257,8 @@ static char *argv_line(char **argv)
 }
 
 /* In the forked child: become the user, then run the builtin (ifconfig, route: ljail's own, no
- * program needed) or exec the program. The builtin runs in a child too, so its exit() or its
- * getopt state never touch jail(8). */
+ * program needed; here only with a user to become or exec.timeout to enforce, else run_argv runs
+ * it in jail(8) itself) or exec the program. */
 static void child_exec_host(char **argv, char **envp, const struct juser *u, bool bg,
                             lj_net_main_fn builtin)
 {
@@ -412,6 +412,22 @@ static int run_argv(struct jx *j, const char *step, char **argv, bool injail, bo
 			rc = -1;
 			goto out;
 		}
+	} else if (builtin && !have_user && exec_timeout_ms(j) < 0) {
+		/* ljail's own ifconfig, route, netstat: a few netlink calls that return (they never
+		 * exit), run right here. A fork of jail(8) per line cost more than the line itself
+		 * (two per tutorial-style vnet jail). A user to become or a timeout to enforce
+		 * keeps the child below. */
+		int argc = 0;
+		while (argv[argc])
+			argc++;
+		int saved = optind;
+		optind = 0;
+		int st = builtin(argc, argv);
+		optind = saved;
+		fflush(stdout);
+		fflush(stderr);
+		rc = check_status(j, line, false, W_EXITCODE(st & 0xff, 0), false);
+		goto out;
 	} else {
 		pid = fork();
 		if (pid < 0) {
