@@ -328,8 +328,14 @@ static int run_argv(struct jx *j, const char *step, char **argv, bool injail, bo
 		}
 		have_user = true;
 	}
+	lj_net_main_fn builtin = bg ? NULL : lj_net_builtin(argv[0]);
+	/* ljail's own ifconfig, route, netstat on the host: a few netlink calls that return (they
+	 * never exit), run right here; a fork of jail(8) per line cost more than the line itself
+	 * (two per tutorial-style vnet jail). A user to become or a timeout to enforce keeps the
+	 * child. */
+	bool here = !injail && builtin && !have_user && exec_timeout_ms(j) < 0;
 	lj_strv env = {0};
-	if (!injail)
+	if (!injail && !here)
 		set_jail_env(&env, j, clean, have_user ? &u : NULL, false);
 
 	int consfd = -1;
@@ -350,7 +356,6 @@ static int run_argv(struct jx *j, const char *step, char **argv, bool injail, bo
 		}
 	}
 
-	lj_net_main_fn builtin = bg ? NULL : lj_net_builtin(argv[0]);
 	int rc = 0;
 	fflush(stdout);
 	fflush(stderr);
@@ -412,11 +417,7 @@ static int run_argv(struct jx *j, const char *step, char **argv, bool injail, bo
 			rc = -1;
 			goto out;
 		}
-	} else if (builtin && !have_user && exec_timeout_ms(j) < 0) {
-		/* ljail's own ifconfig, route, netstat: a few netlink calls that return (they never
-		 * exit), run right here. A fork of jail(8) per line cost more than the line itself
-		 * (two per tutorial-style vnet jail). A user to become or a timeout to enforce
-		 * keeps the child below. */
+	} else if (here) {
 		int argc = 0;
 		while (argv[argc])
 			argc++;

@@ -724,7 +724,7 @@ static int confine_spec(struct jx *j, const struct lj_record *rec, struct lj_ipj
 	return 0;
 }
 
-struct after_go {
+struct confine_job {
 	struct jx *j;
 	struct lj_ipjail_spec *confine;
 };
@@ -735,7 +735,7 @@ struct after_go {
 static int confine_attach(pid_t init_pid, void *arg, lj_err *e)
 {
 	(void)init_pid;
-	struct after_go *g = arg;
+	struct confine_job *g = arg;
 	if (!g->confine)
 		return 0;
 	struct lj_ipjail ij;
@@ -882,7 +882,7 @@ static int step_create(struct jx *j, const char *name)
 			goto fail_rec;
 		}
 	}
-	struct after_go go = {.j = j};
+	struct confine_job go = {.j = j};
 	if (confine_spec(j, rec, &go.confine, &e) < 0) {
 		jx_warn(j, "%s", e.msg);
 		goto fail_cg;
@@ -1173,17 +1173,8 @@ static void kill_jail(struct jx *j, int timeout_ms)
 	if (j->have_rec) {
 		struct lj_registry r;
 		if (lj_reg_open(&r, &e) == 0) {
-			lj_reg_lock(&r, NULL);
 			/* the JID may be another jail's by now (see above): only our record goes */
-			struct lj_record now;
-			bool ours = false;
-			if (lj_reg_read(&r, j->rec.jid, &now) == 0) {
-				ours = now.init_pid == j->rec.init_pid &&
-				       now.init_start == j->rec.init_start;
-				lj_record_free(&now);
-			}
-			if (ours)
-				lj_reg_delete(&r, j->rec.jid, NULL);
+			lj_reg_delete_own(&r, &j->rec, NULL);
 			lj_reg_close(&r);
 		}
 	}

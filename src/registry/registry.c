@@ -731,8 +731,7 @@ int lj_reg_alloc_jid(struct lj_registry *r, int want, int *jid, lj_err *e)
 		if (r->lockfd >= 0)
 			set_last_jid(r, cand);
 	}
-	/* Now and then, what listings also do: atomic writes whose writer died leave "X.tmp.PID".
-	 */
+	/* now and then, as listings do: atomic writes whose writer died leave "X.tmp.PID" */
 	if (last % 64 != 0)
 		return rc;
 	int fd = dup(r->dirfd);
@@ -749,13 +748,6 @@ int lj_reg_alloc_jid(struct lj_registry *r, int want, int *jid, lj_err *e)
 			drop_stale_temp(r, de->d_name);
 	closedir(d);
 	return rc;
-}
-
-int lj_reg_read(struct lj_registry *r, int jid, struct lj_record *out)
-{
-	char fname[48];
-	snprintf(fname, sizeof fname, "%d" REC_SUFFIX, jid);
-	return load_record(r->dirfd, fname, out);
 }
 
 static void index_all(struct lj_registry *r)
@@ -787,7 +779,8 @@ int lj_reg_write(struct lj_registry *r, const struct lj_record *rec, lj_err *e)
 	return lj_write_file_replace(path, text, strlen(text), 0644, e);
 }
 
-int lj_reg_delete(struct lj_registry *r, int jid, lj_err *e)
+/* Remove jid's record (only if it is still own's, when own is given) and its name entry. */
+static int delete_record(struct lj_registry *r, int jid, const struct lj_record *own, lj_err *e)
 {
 	char fname[48];
 	snprintf(fname, sizeof fname, "%d" REC_SUFFIX, jid);
@@ -798,7 +791,9 @@ int lj_reg_delete(struct lj_registry *r, int jid, lj_err *e)
 	struct lj_record rec;
 	bool have = load_record(r->dirfd, fname, &rec) == 0;
 	int rc = 0;
-	if (unlinkat(r->dirfd, fname, 0) < 0 && errno != ENOENT)
+	if (own && (!have || rec.init_pid != own->init_pid || rec.init_start != own->init_start))
+		; /* another jail's by now, or gone */
+	else if (unlinkat(r->dirfd, fname, 0) < 0 && errno != ENOENT)
 		rc = lj_error(e, errno, "%s/%s", r->dir, fname);
 	else if (have)
 		index_drop(r, rec.name, jid);
@@ -807,6 +802,16 @@ int lj_reg_delete(struct lj_registry *r, int jid, lj_err *e)
 	if (!had_lock)
 		lj_reg_unlock(r);
 	return rc;
+}
+
+int lj_reg_delete(struct lj_registry *r, int jid, lj_err *e)
+{
+	return delete_record(r, jid, NULL, e);
+}
+
+int lj_reg_delete_own(struct lj_registry *r, const struct lj_record *own, lj_err *e)
+{
+	return delete_record(r, own->jid, own, e);
 }
 
 /* ---- record parameters ---------------------------------------------------------------------- */

@@ -33,6 +33,9 @@ void lj_reg_unlock(struct lj_registry *r);
 int lj_reg_alloc_jid(struct lj_registry *r, int want, int *jid, lj_err *e);
 int lj_reg_write(struct lj_registry *r, const struct lj_record *rec, lj_err *e);
 int lj_reg_delete(struct lj_registry *r, int jid, lj_err *e);
+/* The same, only while the record is still own's (same JID, init PID and start time): a JID whose
+ * init is gone may already be another jail's. */
+int lj_reg_delete_own(struct lj_registry *r, const struct lj_record *own, lj_err *e);
 
 /* Find a running jail by JID (a nonzero integer) or name. Not found: -1 with
  * e->msg = "jail \"x\" not found" and e->errnum = ENOENT. */
@@ -50,8 +53,6 @@ void lj_records_free(struct lj_record *recs, size_t n);
 
 /* ---- additions used by jail/ and jls ---- */
 
-/* The record file of one JID, alive or not (-1: none), removing nothing. */
-int lj_reg_read(struct lj_registry *r, int jid, struct lj_record *out);
 /* The record of one JID if that jail is alive (-1 otherwise; a dead record is removed). */
 int lj_reg_get(struct lj_registry *r, int jid, struct lj_record *out);
 /* lj_reg_list, optionally keeping dead records (and then removing nothing). */

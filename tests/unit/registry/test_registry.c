@@ -19,6 +19,20 @@ static void self_record(struct lj_record *rec, int jid, const char *name)
 	CHECK_INT(lj_proc_start_time(getpid(), &rec->init_start, NULL), 0);
 }
 
+/* A record whose init has exited (a child of ours, reaped). */
+static void dead_record(struct lj_record *rec, int jid, const char *name)
+{
+	memset(rec, 0, sizeof *rec);
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(0);
+	rec->jid = jid;
+	rec->name = xstrdup(name);
+	rec->init_pid = pid;
+	lj_proc_start_time(pid, &rec->init_start, NULL);
+	waitpid(pid, NULL, 0);
+}
+
 static void open_reg(struct lj_registry *r)
 {
 	lj_err e;
@@ -115,14 +129,8 @@ static void dead_records_are_removed(void)
 	struct lj_registry r;
 	lj_err e;
 	open_reg(&r);
-	pid_t pid = fork();
-	if (pid == 0)
-		_exit(0);
-	uint64_t st = 0;
-	lj_proc_start_time(pid, &st, NULL);
-	waitpid(pid, NULL, 0);
-	struct lj_record dead = {
-	        .jid = 4, .name = xstrdup("dead"), .init_pid = pid, .init_start = st};
+	struct lj_record dead;
+	dead_record(&dead, 4, "dead");
 	CHECK_INT(lj_reg_write(&r, &dead, &e), 0);
 	/* a live PID with the wrong start time is a recycled PID: dead too */
 	struct lj_record recycled;
@@ -156,6 +164,29 @@ static void dead_records_are_removed(void)
 
 /* The name index: odd names, a dead holder's name and JID reused, stale entries ignored and
  * dropped, too-long names found without it, delete removes the entry. */
+/* A remover deletes only its own record: the JID may be another jail's by now. */
+static void delete_own_only(void)
+{
+	struct lj_registry r;
+	lj_err e;
+	open_reg(&r);
+	struct lj_record mine, other;
+	dead_record(&mine, 7, "mine");
+	self_record(&other, 7, "other"); /* JID 7 given to another jail meanwhile */
+	CHECK_INT(lj_reg_write(&r, &other, &e), 0);
+	CHECK_INT(lj_reg_delete_own(&r, &mine, &e), 0);
+	struct lj_record f;
+	CHECK_INT(lj_reg_find(&r, "other", &f, &e), 0);
+	CHECK_INT(f.jid, 7);
+	lj_record_free(&f);
+	CHECK_INT(lj_reg_delete_own(&r, &other, &e), 0);
+	CHECK_INT(lj_reg_find(&r, "other", &f, &e), -1);
+	CHECK_INT(faccessat(r.dirfd, "name.other", F_OK, AT_SYMLINK_NOFOLLOW), -1);
+	lj_record_free(&mine);
+	lj_record_free(&other);
+	lj_reg_close(&r);
+}
+
 static void name_index(void)
 {
 	struct lj_registry r;
@@ -173,14 +204,8 @@ static void name_index(void)
 	CHECK_INT(e.errnum, ENOENT);
 
 	/* a dead jail's name: not found, its record and entry go, its JID is free again */
-	pid_t pid = fork();
-	if (pid == 0)
-		_exit(0);
-	uint64_t st = 0;
-	lj_proc_start_time(pid, &st, NULL);
-	waitpid(pid, NULL, 0);
-	struct lj_record dead = {
-	        .jid = 2, .name = xstrdup("gone"), .init_pid = pid, .init_start = st};
+	struct lj_record dead;
+	dead_record(&dead, 2, "gone");
 	CHECK_INT(lj_reg_write(&r, &dead, &e), 0);
 	struct lj_record c;
 	self_record(&c, 3, "c");
@@ -319,6 +344,7 @@ int main(void)
 	RUN(alloc_next_and_wanted);
 	RUN(dead_records_are_removed);
 	RUN(name_index);
+	RUN(delete_own_only);
 	RUN(creating_is_not_listed);
 	RUN(list_1000_is_fast);
 	char cmd[128];
