@@ -66,6 +66,10 @@ void jx_split_command(const char *cmd, lj_strv *argv, bool *bg);
 bool jx_wild_match(const char *pat, const char *name);
 
 /* steps.c: the create and remove sequences */
+/* The network namespace of a VNET jail (its pin, else its init's), a new fd; -1 for a jail on
+ * the host's network or one that is not running. */
+int jx_netns_fd(struct jx *j);
+
 int jx_create(struct jx *j);
 int jx_remove(struct jx *j);
 /* From exec.poststop to exec.release (the end of a removal, and -C for a dead jail). */

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <grp.h>
 #include <poll.h>
 #include <pwd.h>
@@ -290,6 +291,24 @@ static void child_exec_host(char **argv, char **envp, const struct juser *u, boo
 	_exit(1);
 }
 
+struct in_jail_call {
+	lj_net_main_fn fn;
+	char **argv;
+	int argc, status;
+	bool ran;
+};
+
+static int call_builtin(void *arg)
+{
+	struct in_jail_call *c = arg;
+	int saved = optind;
+	optind = 0;
+	c->status = c->fn(c->argc, c->argv);
+	optind = saved;
+	c->ran = true;
+	return 0;
+}
+
 static int check_status(struct jx *j, const char *line, bool timedout, int st, bool bg)
 {
 	if (timedout) {
@@ -303,6 +322,41 @@ static int check_status(struct jx *j, const char *line, bool timedout, int st, b
 		return -1;
 	}
 	return 0;
+}
+
+/* ljail's own ifconfig, route or netstat in a VNET jail whose root may configure its network:
+ * netlink calls in the jail's network namespace, the only part of the jail they touch (no file,
+ * no name lookup). jail(8) enters that namespace and runs the line itself instead of the init
+ * forking a child for it: the fork of the init, its copy-on-write faults and exit cost more
+ * than the line (one exec.start line per tutorial-style jail). Other jails, a user to become,
+ * a timeout or a console log keep the child. Returns -2 when the line is not for here. */
+static int try_builtin_in_jail(struct jx *j, const char *line, char **argv, lj_net_main_fn fn)
+{
+	struct lj_iso_policy pol;
+	lj_isolate_policy_init(&pol);
+	if (lj_isolate_policy_from_params(&j->rec.params, &pol, NULL) < 0 ||
+	    !(lj_isolate_caps(&pol) & (UINT64_C(1) << CAP_NET_ADMIN)))
+		return -2;
+	lj_autoclose int netns = jx_netns_fd(j);
+	if (netns < 0)
+		return -2;
+	struct in_jail_call c = {.fn = fn, .argv = argv};
+	while (c.argv[c.argc])
+		c.argc++;
+	lj_err e;
+	fflush(stdout);
+	fflush(stderr);
+	if (lj_net_in_netns(netns, call_builtin, &c, &e) < 0) {
+		if (c.ran) { /* no way back: jail(8) must not go on in the jail's namespace */
+			fprintf(stderr, "jail: %s\n", e.msg);
+			_exit(1);
+		}
+		jx_warn(j, "%s: %s", line, e.msg);
+		return -1;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	return check_status(j, line, false, W_EXITCODE(c.status & 0xff, 0), false);
 }
 
 static int run_argv(struct jx *j, const char *step, char **argv, bool injail, bool bg)
@@ -335,6 +389,12 @@ static int run_argv(struct jx *j, const char *step, char **argv, bool injail, bo
 	 * child. */
 	bool here = !injail && builtin && !have_user && exec_timeout_ms(j) < 0;
 	lj_strv env = {0};
+	if (injail && builtin && !uname && !clean && exec_timeout_ms(j) < 0 &&
+	    !jx_str(j, "exec.consolelog")) {
+		int r = try_builtin_in_jail(j, line, argv, builtin);
+		if (r != -2)
+			return r;
+	}
 	if (!injail && !here)
 		set_jail_env(&env, j, clean, have_user ? &u : NULL, false);
 

@@ -1117,8 +1117,10 @@ static void unpin_netns(const char *pin)
 	unlink(pin);
 }
 
-static int jail_netns_fd(struct jx *j)
+int jx_netns_fd(struct jx *j)
 {
+	if (!is_vnet(j))
+		return -1;
 	const char *pin = j->have_rec ? lj_record_get(&j->rec, "ljail.netns") : NULL;
 	if (pin) {
 		int fd = open(pin, O_RDONLY | O_CLOEXEC);
@@ -1136,7 +1138,7 @@ static int jail_netns_fd(struct jx *j)
 static void kill_jail(struct jx *j, int timeout_ms)
 {
 	lj_err e;
-	int netns = is_vnet(j) ? jail_netns_fd(j) : -1;
+	int netns = jx_netns_fd(j);
 	if (j->pidfd >= 0) {
 		if (lj_isolate_stop(j->pidfd, timeout_ms < 0 ? 0 : timeout_ms, &e) < 0)
 			jx_warn(j, "%s", e.msg);
@@ -1230,7 +1232,7 @@ static int step_vnet(struct jx *j, const char *name)
 	if (!l || !is_vnet(j))
 		return 0;
 	lj_err e;
-	int netns = jail_netns_fd(j);
+	int netns = jx_netns_fd(j);
 	if (netns < 0) {
 		jx_warn(j, "vnet.interface: the jail's network namespace is gone");
 		return -1;
@@ -1251,7 +1253,7 @@ static int step_vnet(struct jx *j, const char *name)
 
 static void undo_vnet(struct jx *j)
 {
-	int netns = jail_netns_fd(j);
+	int netns = jx_netns_fd(j);
 	vnet_back(j, netns);
 	if (netns >= 0)
 		close(netns);
@@ -1639,7 +1641,7 @@ int jx_remove(struct jx *j)
 	j->rctl_set = true;
 	lj_strv dying = {0};
 	if (is_vnet(j)) {
-		int netns = jail_netns_fd(j);
+		int netns = jx_netns_fd(j);
 		find_dying(j, netns, &dying);
 		if (netns >= 0)
 			close(netns);

@@ -8,7 +8,8 @@
 
 # Every jail the case made is removed, even when it failed.
 # conf FILE [EXTRA-PRESTART-LINE] [POSTSTOP-LINES...]: jail v with epair0 in bridge0
-# ($CREATED: a last exec.created line; $FIRST: the first exec.prestart line)
+# ($CREATED: a last exec.created line; $FIRST: the first exec.prestart line; $START: lines
+# after the exec.start line)
 conf() {
 	local f=$1 extra=${2:-} l
 	shift 2 || shift $#
@@ -25,6 +26,7 @@ conf() {
 		echo "	exec.created = \"sh -c 'ip -o link show >$T/created'\";"
 		[ -n "${CREATED:-}" ] && echo "	exec.created += \"$CREATED\";"
 		echo '	exec.start = "ifconfig epair0b 10.66.0.2/24 up";'
+		[ -n "${START:-}" ] && echo "	$START;"
 		if [ $# -eq 0 ]; then
 			echo '	exec.poststop = "ifconfig epair0a destroy";'
 		else
@@ -163,6 +165,32 @@ case_tutorial_poststop() {
 
 # A prestart line that names epair0b expects it on the host: the old way (made on the host,
 # moved by vnet.interface) is kept, and it works.
+# ljail's ifconfig in exec.start runs in the jail's network namespace (jail(8) enters it rather
+# than the init forking): it sees and changes the jail's interfaces only, and prints where
+# jail(8) prints. A user to become keeps the child, and that user's lack of privilege.
+case_jail_side_builtin() {
+	setup
+	START='exec.start += "ifconfig epair0b inet 10.66.0.3/24 alias"; exec.start += "ifconfig -l"' \
+		conf "$T/j.conf"
+	t_run 0 jail -f "$T/j.conf" -c v
+	t_match "$T_OUT" '^lo epair0b$' "ifconfig -l in exec.start lists the jail's interfaces"
+	t_run 0 jexec v ifconfig epair0b
+	t_match "$T_OUT" 'inet 10\.66\.0\.2 netmask' "exec.start's first address"
+	t_match "$T_OUT" 'inet 10\.66\.0\.3 netmask' "exec.start's alias"
+	if ip -o addr show | grep -q 'inet 10\.66\.0\.[23]/'; then t_fail "a jail address on the host"; fi
+	reach
+	t_run 0 jail -f "$T/j.conf" -r v
+	no_leftovers ""
+	PARAMS='exec.jail_user = nobody' conf "$T/u.conf"
+	t_run 1 jail -f "$T/u.conf" -c v
+	t_match "$T_ERR" 'ifconfig epair0b 10.66.0.2/24 up: failed' "nobody may not configure the jail's network"
+	t_eq "$(jls -h name | tail -n +2)" "" "no jail left"
+	# as after any failure past exec.prestart: the epair is whole on the host (exec.* has no undo)
+	ip link show epair0b >/dev/null 2>&1 || t_fail "epair0b not back on the host"
+	ifconfig epair0a destroy
+	no_leftovers " after the failed create"
+}
+
 case_fallback_named_in_prestart() {
 	setup
 	conf "$T/j.conf" "ifconfig epair0b description jailside"
