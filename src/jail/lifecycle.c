@@ -7,8 +7,10 @@
 #include "param/param.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -560,16 +562,29 @@ static void slurp(int fd, lj_buf *b)
 	}
 }
 
-/* One jail worked on by a child process. What it prints goes to a memory file of its own (one
- * for both streams when stdout and stderr are the same file, so their interleaving stays), and
- * the parent copies it out in the sequential order once the jail and every jail before it are
- * done: lines of different jails never mix and the output is what -p1 prints. */
-struct worker {
-	pid_t pid;
-	int outfd, errfd; /* errfd == -1: stderr went into outfd */
+/* The parallel run's workers: at most `limit` children of jail(8), each taking one jail after
+ * another over a socket of its own (a fork per jail cost a fork, the copy-on-write faults of a
+ * fresh copy and an exit, every time). What a jail prints goes to memory files of its own (one
+ * for both streams when stdout and stderr are the same file, so their interleaving stays) that
+ * the worker hands back with the jail's result; the parent prints them in the sequential order
+ * once the jail and every jail before it are done: lines of different jails never mix and the
+ * output is what -p1 prints. */
+struct job {
 	lj_buf out, err;
 	bool finished; /* its messages may be printed */
 	bool skipped;  /* print "skipped" for it */
+};
+
+struct worker {
+	pid_t pid; /* 0: none */
+	int sock;  /* SOCK_SEQPACKET to it */
+	size_t job;
+	bool busy;
+};
+
+struct job_reply {
+	uint64_t job;
+	int32_t ok;
 };
 
 static bool same_file(int a, int b)
@@ -579,85 +594,191 @@ static bool same_file(int a, int b)
 	       sa.st_ino == sb.st_ino;
 }
 
-static int spawn(struct plan *p, struct jx *j, struct worker *w, bool one_stream)
+/* One jail in a worker: its output into fresh memory files, which go back with the result. */
+static void work_one(struct plan *p, size_t i, int sock, bool one_stream, bool *reg_open)
 {
-	w->outfd = memfd_create("ljail-out", MFD_CLOEXEC);
-	w->errfd = one_stream ? -1 : memfd_create("ljail-err", MFD_CLOEXEC);
-	if (w->outfd < 0 || (!one_stream && w->errfd < 0)) {
-		if (w->outfd >= 0)
-			close(w->outfd);
-		if (w->errfd >= 0)
-			close(w->errfd);
-		w->outfd = w->errfd = -1;
-		return -1;
+	int fds[2] = {memfd_create("ljail-out", MFD_CLOEXEC), -1};
+	if (!one_stream)
+		fds[1] = memfd_create("ljail-err", MFD_CLOEXEC);
+	if (fds[0] < 0 || (!one_stream && fds[1] < 0))
+		_exit(1); /* the parent reports the job failed */
+	fflush(stdout);
+	fflush(stderr);
+	dup2(fds[0], STDOUT_FILENO);
+	dup2(one_stream ? fds[0] : fds[1], STDERR_FILENO);
+	int r = -1;
+	lj_err e;
+	if (!*reg_open && lj_reg_open(&p->reg, &e) < 0)
+		lj_err_print("jail", &e);
+	else
+		*reg_open = true;
+	if (*reg_open)
+		r = do_jail(p, &p->j[i]);
+	fflush(stdout);
+	fflush(stderr);
+	struct job_reply rep = {.job = i, .ok = r == 0};
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof fds)];
+	} c;
+	memset(&c, 0, sizeof c);
+	struct iovec iov = {.iov_base = &rep, .iov_len = sizeof rep};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.b};
+	int nfds = one_stream ? 1 : 2;
+	mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+	memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
+	ssize_t w;
+	while ((w = sendmsg(sock, &mh, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+		;
+	if (w < 0)
+		_exit(1);
+	close(fds[0]);
+	if (fds[1] >= 0)
+		close(fds[1]);
+}
+
+static _Noreturn void worker_main(struct plan *p, int sock, bool one_stream)
+{
+	/* a registry of its own (opened with the first jail): the inherited directory fd shares
+	 * its read position with every sibling (the registry reads it through dup), so concurrent
+	 * lookups would skip records and a running jail would look absent */
+	lj_reg_close(&p->reg);
+	bool reg_open = false;
+	for (;;) {
+		uint64_t i;
+		ssize_t r = recv(sock, &i, sizeof i, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r != (ssize_t)sizeof i || i >= p->n)
+			break; /* the parent closed: no more jails */
+		work_one(p, (size_t)i, sock, one_stream, &reg_open);
 	}
+	_exit(0);
+}
+
+static int start_worker(struct plan *p, struct worker *ws, size_t nw, struct worker *w,
+                        bool one_stream)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -1;
 	fflush(stdout);
 	fflush(stderr);
 	pid_t pid = fork();
 	if (pid == 0) {
-		dup2(w->outfd, STDOUT_FILENO);
-		dup2(one_stream ? w->outfd : w->errfd, STDERR_FILENO);
-		/* a registry of its own: the inherited directory fd shares its read position with
-		 * every sibling (the registry reads it through dup), so concurrent lookups would
-		 * skip records and a running jail would look absent */
-		lj_err e;
-		lj_reg_close(&p->reg);
-		if (lj_reg_open(&p->reg, &e) < 0) {
-			lj_err_print("jail", &e);
-			_exit(1);
-		}
-		int r = do_jail(p, j);
-		fflush(stdout);
-		fflush(stderr);
-		_exit(r < 0 ? 1 : 0);
+		/* the siblings' sockets stay with the parent alone: their EOF is their end */
+		for (size_t k = 0; k < nw; k++)
+			if (ws[k].pid > 0)
+				close(ws[k].sock);
+		close(sv[0]);
+		worker_main(p, sv[1], one_stream);
 	}
+	close(sv[1]);
 	if (pid < 0) {
-		close(w->outfd);
-		if (w->errfd >= 0)
-			close(w->errfd);
-		w->outfd = w->errfd = -1;
+		close(sv[0]);
 		return -1;
 	}
-	w->pid = pid;
+	*w = (struct worker){.pid = pid, .sock = sv[0]};
 	return 0;
 }
 
-static void collect(const struct jx *j, struct worker *w, int st)
+/* The worker is gone (killed, or out of memory): its jail failed; say why, or the failure has
+ * no reason. */
+static void lost_worker(struct plan *p, struct worker *w, struct job *jb, bool one_stream)
 {
-	slurp(w->outfd, &w->out);
-	close(w->outfd);
-	if (w->errfd >= 0) {
-		slurp(w->errfd, &w->err);
-		close(w->errfd);
+	int st = 0;
+	close(w->sock);
+	while (waitpid(w->pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (w->busy) {
+		const struct jx *j = &p->j[w->job];
+		if (WIFSIGNALED(st))
+			lj_buf_addf(one_stream ? &jb->out : &jb->err, "jail: %s%s%s\n",
+			            j->msgname ? j->msgname : "", j->msgname ? ": " : "",
+			            strsignal(WTERMSIG(st)));
+		p->j[w->job].state = JX_FAILED;
+		jb->finished = true;
 	}
-	/* a child that was killed could say nothing: say it, or the failure has no reason */
-	if (WIFSIGNALED(st))
-		lj_buf_addf(w->errfd >= 0 ? &w->err : &w->out, "jail: %s%s%s\n",
-		            j->msgname ? j->msgname : "", j->msgname ? ": " : "",
-		            strsignal(WTERMSIG(st)));
-	w->outfd = w->errfd = -1;
-	w->pid = 0;
-	w->finished = true;
+	*w = (struct worker){0};
 }
 
-static void emit(struct jx *j, struct worker *w)
+/* A worker's answer: the jail's result and its output. Returns -1 when the worker is gone. */
+static int take_reply(struct plan *p, struct worker *w, struct job *jobs, bool one_stream)
+{
+	struct job_reply rep;
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(2 * sizeof(int))];
+	} c;
+	struct iovec iov = {.iov_base = &rep, .iov_len = sizeof rep};
+	struct msghdr mh = {
+	        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.b, .msg_controllen = sizeof c.b};
+	ssize_t r;
+	while ((r = recvmsg(w->sock, &mh, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+		;
+	int fds[2] = {-1, -1};
+	struct cmsghdr *cm = r > 0 ? CMSG_FIRSTHDR(&mh) : NULL;
+	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+		memcpy(fds, CMSG_DATA(cm), cm->cmsg_len - CMSG_LEN(0));
+	struct job *jb = &jobs[w->job];
+	if (r != (ssize_t)sizeof rep || rep.job != w->job || fds[0] < 0) {
+		for (int k = 0; k < 2; k++)
+			if (fds[k] >= 0)
+				close(fds[k]);
+		lost_worker(p, w, jb, one_stream);
+		return -1;
+	}
+	slurp(fds[0], &jb->out);
+	close(fds[0]);
+	if (fds[1] >= 0) {
+		slurp(fds[1], &jb->err);
+		close(fds[1]);
+	}
+	p->j[w->job].state = rep.ok ? JX_DONE : JX_FAILED;
+	jb->finished = true;
+	w->busy = false;
+	return 0;
+}
+
+static void emit(struct jx *j, struct job *jb)
 {
 	fflush(stdout);
-	if (w->skipped)
+	if (jb->skipped)
 		jx_warn(j, "skipped");
-	write_all(STDOUT_FILENO, w->out.s ? w->out.s : "", w->out.len);
-	write_all(STDERR_FILENO, w->err.s ? w->err.s : "", w->err.len);
-	lj_buf_free(&w->out);
-	lj_buf_free(&w->err);
+	write_all(STDOUT_FILENO, jb->out.s ? jb->out.s : "", jb->out.len);
+	write_all(STDERR_FILENO, jb->err.s ? jb->err.s : "", jb->err.len);
+	lj_buf_free(&jb->out);
+	lj_buf_free(&jb->err);
 }
 
-/* The parallel run: at most `limit` children, each doing one jail; a jail starts once its
+/* An idle worker, or a new one while fewer than limit run; NULL when none can be had. */
+static struct worker *idle_worker(struct plan *p, struct worker *ws, size_t limit, bool one_stream)
+{
+	struct worker *free_slot = NULL;
+	for (size_t k = 0; k < limit; k++) {
+		if (ws[k].pid > 0 && !ws[k].busy)
+			return &ws[k];
+		if (ws[k].pid == 0 && !free_slot)
+			free_slot = &ws[k];
+	}
+	if (free_slot && start_worker(p, ws, limit, free_slot, one_stream) == 0)
+		return free_slot;
+	return NULL;
+}
+
+/* The parallel run: at most `limit` jails at once, in workers; a jail starts once its
  * dependencies are done (a failed or skipped one makes it `skipped`), in the sequential order
  * where several are ready. A signal stops the starting of jails and is passed on to the
- * children, which undo the jail in progress. Returns 1 if anything failed. */
+ * workers, which undo the jail in progress. Returns 1 if anything failed. */
 static int run_parallel(struct plan *p, const size_t *order, size_t norder, int limit)
 {
-	struct worker *w = xcalloc(p->n + 1, sizeof *w);
+	struct job *jobs = xcalloc(p->n + 1, sizeof *jobs);
+	struct worker *ws = xcalloc((size_t)limit, sizeof *ws);
+	struct pollfd *pf = xcalloc((size_t)limit, sizeof *pf);
 	bool one_stream = same_file(STDOUT_FILENO, STDERR_FILENO);
 	int status = 0, running = 0;
 	bool forwarded = false;
@@ -675,29 +796,38 @@ static int run_parallel(struct plan *p, const size_t *order, size_t norder, int 
 				/* as in the sequential run: an interrupt fails what did not start,
 				 * quietly; a failed dependee makes the jail `skipped` */
 				j->state = jx_interrupted() ? JX_FAILED : JX_SKIPPED;
-				w[i].skipped = !jx_interrupted();
-				w[i].finished = true;
+				jobs[i].skipped = !jx_interrupted();
+				jobs[i].finished = true;
 				status = 1;
 				continue;
 			}
-			if (spawn(p, j, &w[i], one_stream) < 0) {
+			struct worker *w = idle_worker(p, ws, (size_t)limit, one_stream);
+			uint64_t v = i;
+			if (w && send(w->sock, &v, sizeof v, MSG_NOSIGNAL) != (ssize_t)sizeof v) {
+				lost_worker(p, w, &jobs[i],
+				            one_stream); /* not busy: nothing lost */
+				w = NULL;
+			}
+			if (!w) {
 				if (running > 0) /* out of processes or memory: wait for one */
 					break;
 				/* nothing runs: do it here (its messages come out now) */
-				for (; printed < k && w[order[printed]].finished; printed++)
-					emit(&p->j[order[printed]], &w[order[printed]]);
+				for (; printed < k && jobs[order[printed]].finished; printed++)
+					emit(&p->j[order[printed]], &jobs[order[printed]]);
 				j->state = do_jail(p, j) < 0 ? JX_FAILED : JX_DONE;
-				w[i].finished = true;
+				jobs[i].finished = true;
 				if (j->state == JX_FAILED)
 					status = 1;
 				continue;
 			}
+			w->busy = true;
+			w->job = i;
 			j->state = JX_RUNNING;
 			running++;
 		}
-		while (printed < norder && w[order[printed]].finished) {
+		while (printed < norder && jobs[order[printed]].finished) {
 			size_t i = order[printed++];
-			emit(&p->j[i], &w[i]);
+			emit(&p->j[i], &jobs[i]);
 		}
 		if (running == 0) {
 			if (!progress)
@@ -705,35 +835,44 @@ static int run_parallel(struct plan *p, const size_t *order, size_t norder, int 
 			continue;
 		}
 		if (jx_interrupted() && !forwarded) {
-			/* a kill of jail(8) alone reaches its children too */
-			for (size_t i = 0; i < p->n; i++)
-				if (w[i].pid > 0)
-					kill(w[i].pid, got_signal);
+			/* a kill of jail(8) alone reaches its workers too */
+			for (int k = 0; k < limit; k++)
+				if (ws[k].pid > 0)
+					kill(ws[k].pid, got_signal);
 			forwarded = true;
 		}
-		int st;
-		pid_t pid = waitpid(-1, &st, 0);
-		if (pid < 0) {
-			if (errno == EINTR)
+		int np = 0;
+		for (int k = 0; k < limit; k++)
+			if (ws[k].pid > 0 && ws[k].busy)
+				pf[np++] = (struct pollfd){.fd = ws[k].sock, .events = POLLIN};
+		if (poll(pf, (nfds_t)np, -1) < 0)
+			continue; /* EINTR: a signal to forward */
+		for (int q = 0; q < np; q++) {
+			if (!pf[q].revents)
 				continue;
-			break; /* ECHILD: cannot happen while running > 0 */
-		}
-		for (size_t i = 0; i < p->n; i++) {
-			if (w[i].pid != pid)
-				continue;
-			bool ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
-			p->j[i].state = ok ? JX_DONE : JX_FAILED;
-			if (!ok)
-				status = 1;
-			collect(&p->j[i], &w[i], st);
-			running--;
+			for (int k = 0; k < limit; k++) {
+				if (ws[k].pid <= 0 || !ws[k].busy || ws[k].sock != pf[q].fd)
+					continue;
+				size_t i = ws[k].job;
+				take_reply(p, &ws[k], jobs, one_stream);
+				if (p->j[i].state != JX_DONE)
+					status = 1;
+				running--;
+				break;
+			}
 		}
 	}
+	/* no more jails: each worker sees its socket close and exits */
+	for (int k = 0; k < limit; k++)
+		if (ws[k].pid > 0)
+			lost_worker(p, &ws[k], &jobs[0], one_stream);
 	for (size_t i = 0; i < p->n; i++) {
-		lj_buf_free(&w[i].out);
-		lj_buf_free(&w[i].err);
+		lj_buf_free(&jobs[i].out);
+		lj_buf_free(&jobs[i].err);
 	}
-	free(w);
+	free(pf);
+	free(ws);
+	free(jobs);
 	return status;
 }
 

@@ -249,4 +249,35 @@ case_interrupt() {
 	t_eq "$(jls name)" "" "jails left"
 }
 
+# A worker that dies (killed, out of memory) fails its jail with the reason, and the run goes
+# on with the other jails in a new worker.
+case_worker_killed() {
+	t_defer t_cleanup_jails
+	local i
+	{
+		echo 'path = "/"; persist;'
+		echo 'x1 { exec.start = "sleep 30"; }'
+		for i in 2 3 4; do echo "x$i { }"; done
+	} >"$T/jail.conf"
+	LJAIL_PARALLEL=2 jail -f "$T/jail.conf" -c >"$T/out" 2>&1 &
+	local pid=$! w= s p1 p2
+	# x1's worker: the grandparent of the sleep its exec.start runs (sleep <- init <- worker)
+	for _ in $(seq 100); do
+		for s in $(pgrep -x sleep); do
+			p1=$(awk '{print $4}' /proc/"$s"/stat 2>/dev/null) || continue
+			p2=$(awk '{print $4}' /proc/"$p1"/stat 2>/dev/null) || continue
+			[ "$(awk '{print $4}' /proc/"$p2"/stat 2>/dev/null)" = "$pid" ] && w=$p2
+		done
+		[ -n "$w" ] && break
+		sleep 0.05
+	done
+	[ -n "$w" ] || t_fail "no worker of x1 found: $(cat /proc/"$pid"/task/*/children)"
+	[ -n "$w" ] && kill -KILL "$w"
+	local rc=0
+	wait "$pid" || rc=$?
+	t_eq "$rc" 1 "exit status"
+	t_match "$(cat "$T/out")" 'x1: Killed' "the killed worker's jail failed, with the reason"
+	for i in 2 3 4; do t_match "$(cat "$T/out")" "x$i: created" "x$i made after the loss"; done
+}
+
 t_main "$@"
