@@ -278,6 +278,11 @@ int lj_net_veth_create(struct lj_nl *nl, const char *name, const char *peer, int
 	mnl_attr_put_strz(h, IFLA_IFNAME, name);
 	if (group)
 		mnl_attr_put_u32(h, IFLA_GROUP, group);
+	/* One queue each way, as veth uses anyway: left to the kernel, a veth gets a queue per CPU
+	 * and is cut down to one after it is registered, an RCU grace period under the RTNL lock
+	 * for each end, which every other interface change on the machine waits for. */
+	mnl_attr_put_u32(h, IFLA_NUM_TX_QUEUES, 1);
+	mnl_attr_put_u32(h, IFLA_NUM_RX_QUEUES, 1);
 	struct nlattr *li = mnl_attr_nest_start(h, IFLA_LINKINFO);
 	mnl_attr_put_strz(h, IFLA_INFO_KIND, "veth");
 	struct nlattr *data = mnl_attr_nest_start(h, IFLA_INFO_DATA);
@@ -289,6 +294,8 @@ int lj_net_veth_create(struct lj_nl *nl, const char *name, const char *peer, int
 		mnl_attr_put_u32(h, IFLA_NET_NS_FD, (uint32_t)peer_netns_fd);
 	if (group)
 		mnl_attr_put_u32(h, IFLA_GROUP, group);
+	mnl_attr_put_u32(h, IFLA_NUM_TX_QUEUES, 1);
+	mnl_attr_put_u32(h, IFLA_NUM_RX_QUEUES, 1);
 	mnl_attr_nest_end(h, pn);
 	mnl_attr_nest_end(h, data);
 	mnl_attr_nest_end(h, li);
