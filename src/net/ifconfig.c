@@ -507,8 +507,8 @@ static int do_act(const char *prog, struct lj_nl *nl, char *cur, const struct ac
 			    lj_net_link_set_mtu(nl, a->arg, l.mtu, &e) < 0)
 				err = EINVAL;
 		}
-		if (!err &&
-		    lj_net_link_set_master(nl, a->arg, a->type == A_ADDM ? cur : NULL, &e) < 0)
+		if (!err && lj_net_link_set_master_index(nl, a->arg,
+		                                         a->type == A_ADDM ? l.index : 0, &e) < 0)
 			err = e.errnum ? e.errnum : EINVAL;
 		if (err) {
 			fprintf(stderr, "%s: %s %s: %s\n", prog, op, a->arg, strerror(err));

@@ -353,18 +353,55 @@ static int change_talk(struct lj_nl *nl, struct nlmsghdr *h, const char *what, c
 	return 0;
 }
 
+/* The same for a change that cannot rename: the kernel finds the link by its name (IFLA_IFNAME
+ * with no index), which spares the lookup of its index. */
+static struct nlmsghdr *change_req_by_name(struct lj_nl *nl, char *buf, const char *name,
+                                           struct ifinfomsg **ifip, lj_err *e)
+{
+	if (strlen(name) >= LJ_IFNAMSIZ || !*name) {
+		lj_errorx(e, "interface %s does not exist", name);
+		if (e)
+			e->errnum = ENODEV;
+		return NULL;
+	}
+	struct nlmsghdr *h = lj_nl_req(nl, buf, RTM_NEWLINK, 0);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(h, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(h, IFLA_IFNAME, name);
+	if (ifip)
+		*ifip = ifi;
+	return h;
+}
+
+static int change_talk_by_name(struct lj_nl *nl, struct nlmsghdr *h, const char *what,
+                               const char *name, lj_err *e)
+{
+	lj_err tmp;
+	if (lj_nl_talk(nl, h, what, &tmp) == 0)
+		return 0;
+	if (tmp.errnum == ENODEV) {
+		lj_errorx(e, "interface %s does not exist", name);
+		if (e)
+			e->errnum = ENODEV;
+		return -1;
+	}
+	if (e)
+		*e = tmp;
+	return lj_error_prefix(e, "%s", name);
+}
+
 int lj_net_link_set_flags(struct lj_nl *nl, const char *name, unsigned flags, unsigned mask,
                           lj_err *e)
 {
 	LJ_NL_AUTO(nl, own, e);
 	char buf[LJ_NL_BUFSZ];
 	struct ifinfomsg *ifi;
-	struct nlmsghdr *h = change_req(nl, buf, name, &ifi, e);
+	struct nlmsghdr *h = change_req_by_name(nl, buf, name, &ifi, e);
 	if (!h)
 		return -1;
 	ifi->ifi_change = mask;
 	ifi->ifi_flags = flags & mask;
-	return change_talk(nl, h, "set flags", name, e);
+	return change_talk_by_name(nl, h, "set flags", name, e);
 }
 
 int lj_net_link_set_up(struct lj_nl *nl, const char *name, bool up, lj_err *e)
@@ -376,22 +413,22 @@ int lj_net_link_set_mtu(struct lj_nl *nl, const char *name, unsigned mtu, lj_err
 {
 	LJ_NL_AUTO(nl, own, e);
 	char buf[LJ_NL_BUFSZ];
-	struct nlmsghdr *h = change_req(nl, buf, name, NULL, e);
+	struct nlmsghdr *h = change_req_by_name(nl, buf, name, NULL, e);
 	if (!h)
 		return -1;
 	mnl_attr_put_u32(h, IFLA_MTU, mtu);
-	return change_talk(nl, h, "set mtu", name, e);
+	return change_talk_by_name(nl, h, "set mtu", name, e);
 }
 
 int lj_net_link_set_mac(struct lj_nl *nl, const char *name, const uint8_t mac[6], lj_err *e)
 {
 	LJ_NL_AUTO(nl, own, e);
 	char buf[LJ_NL_BUFSZ];
-	struct nlmsghdr *h = change_req(nl, buf, name, NULL, e);
+	struct nlmsghdr *h = change_req_by_name(nl, buf, name, NULL, e);
 	if (!h)
 		return -1;
 	mnl_attr_put(h, IFLA_ADDRESS, 6, mac);
-	return change_talk(nl, h, "set link address", name, e);
+	return change_talk_by_name(nl, h, "set link address", name, e);
 }
 
 int lj_net_link_rename(struct lj_nl *nl, const char *name, const char *newname, lj_err *e)
@@ -411,23 +448,35 @@ int lj_net_link_set_group(struct lj_nl *nl, const char *name, uint32_t group, lj
 {
 	LJ_NL_AUTO(nl, own, e);
 	char buf[LJ_NL_BUFSZ];
-	struct nlmsghdr *h = change_req(nl, buf, name, NULL, e);
+	struct nlmsghdr *h = change_req_by_name(nl, buf, name, NULL, e);
 	if (!h)
 		return -1;
 	mnl_attr_put_u32(h, IFLA_GROUP, group);
-	return change_talk(nl, h, "set group", name, e);
+	return change_talk_by_name(nl, h, "set group", name, e);
 }
 
 int lj_net_link_set_alias(struct lj_nl *nl, const char *name, const char *alias, lj_err *e)
 {
 	LJ_NL_AUTO(nl, own, e);
 	char buf[LJ_NL_BUFSZ];
-	struct nlmsghdr *h = change_req(nl, buf, name, NULL, e);
+	struct nlmsghdr *h = change_req_by_name(nl, buf, name, NULL, e);
 	if (!h)
 		return -1;
 	/* An empty IFLA_IFALIAS removes the description. */
 	mnl_attr_put(h, IFLA_IFALIAS, strlen(alias), alias);
-	return change_talk(nl, h, "set description", name, e);
+	return change_talk_by_name(nl, h, "set description", name, e);
+}
+
+int lj_net_link_set_master_index(struct lj_nl *nl, const char *name, int master_index, lj_err *e)
+{
+	LJ_NL_AUTO(nl, own, e);
+	char buf[LJ_NL_BUFSZ];
+	struct nlmsghdr *h = change_req_by_name(nl, buf, name, NULL, e);
+	if (!h)
+		return -1;
+	mnl_attr_put_u32(h, IFLA_MASTER, (uint32_t)master_index);
+	return change_talk_by_name(nl, h, master_index ? "add to bridge" : "remove from bridge",
+	                           name, e);
 }
 
 int lj_net_link_set_master(struct lj_nl *nl, const char *name, const char *master, lj_err *e)
@@ -436,12 +485,7 @@ int lj_net_link_set_master(struct lj_nl *nl, const char *name, const char *maste
 	int midx = 0;
 	if (master && (midx = lj_net_ifindex(nl, master, e)) < 0)
 		return -1;
-	char buf[LJ_NL_BUFSZ];
-	struct nlmsghdr *h = change_req(nl, buf, name, NULL, e);
-	if (!h)
-		return -1;
-	mnl_attr_put_u32(h, IFLA_MASTER, (uint32_t)midx);
-	return change_talk(nl, h, master ? "add to bridge" : "remove from bridge", name, e);
+	return lj_net_link_set_master_index(nl, name, midx, e);
 }
 
 int lj_net_link_set_netns(struct lj_nl *nl, const char *name, int netns_fd, const char *newname,

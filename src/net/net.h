@@ -91,6 +91,8 @@ int lj_net_link_set_group(struct lj_nl *nl, const char *name, uint32_t group, lj
 int lj_net_link_set_alias(struct lj_nl *nl, const char *name, const char *alias, lj_err *e);
 /* Make name a port of bridge `master`; master NULL releases it from its bridge. */
 int lj_net_link_set_master(struct lj_nl *nl, const char *name, const char *master, lj_err *e);
+/* The same with the bridge given by its index (0: out of any bridge). */
+int lj_net_link_set_master_index(struct lj_nl *nl, const char *name, int master_index, lj_err *e);
 /* Move name into the namespace of netns_fd (IFLA_NET_NS_FD), renamed to newname there if not
  * NULL. To move a link back out, call this from a socket opened inside the jail's namespace with
  * an fd of the host namespace (lj_net_netns_fd(getpid()) taken before entering). */
