@@ -219,13 +219,19 @@ static int one_link_cb(const struct nlmsghdr *h, void *data)
 	return MNL_CB_OK;
 }
 
+/* "interface NAME does not exist", as ifconfig says it, with ENODEV. Returns -1. */
+static int no_such_link(const char *name, lj_err *e)
+{
+	lj_errorx(e, "interface %s does not exist", name);
+	if (e)
+		e->errnum = ENODEV;
+	return -1;
+}
+
 int lj_net_link_get(struct lj_nl *nl, const char *name, struct lj_link *out, lj_err *e)
 {
 	if (strlen(name) >= LJ_IFNAMSIZ || !*name) {
-		lj_errorx(e, "interface %s does not exist", name);
-		if (e)
-			e->errnum = ENODEV;
-		return -1;
+		return no_such_link(name, e);
 	}
 	LJ_NL_AUTO(nl, own, e);
 	char buf[LJ_NL_BUFSZ];
@@ -237,20 +243,14 @@ int lj_net_link_get(struct lj_nl *nl, const char *name, struct lj_link *out, lj_
 	lj_err tmp;
 	if (lj_nl_query(nl, h, one_link_cb, out, "get interface", &tmp) < 0) {
 		if (tmp.errnum == ENODEV) {
-			lj_errorx(e, "interface %s does not exist", name);
-			if (e)
-				e->errnum = ENODEV;
-			return -1;
+			return no_such_link(name, e);
 		}
 		if (e)
 			*e = tmp;
 		return -1;
 	}
 	if (!out->index) {
-		lj_errorx(e, "interface %s does not exist", name);
-		if (e)
-			e->errnum = ENODEV;
-		return -1;
+		return no_such_link(name, e);
 	}
 	return 0;
 }
@@ -359,9 +359,7 @@ static struct nlmsghdr *change_req_by_name(struct lj_nl *nl, char *buf, const ch
                                            struct ifinfomsg **ifip, lj_err *e)
 {
 	if (strlen(name) >= LJ_IFNAMSIZ || !*name) {
-		lj_errorx(e, "interface %s does not exist", name);
-		if (e)
-			e->errnum = ENODEV;
+		no_such_link(name, e);
 		return NULL;
 	}
 	struct nlmsghdr *h = lj_nl_req(nl, buf, RTM_NEWLINK, 0);
@@ -380,14 +378,24 @@ static int change_talk_by_name(struct lj_nl *nl, struct nlmsghdr *h, const char 
 	if (lj_nl_talk(nl, h, what, &tmp) == 0)
 		return 0;
 	if (tmp.errnum == ENODEV) {
-		lj_errorx(e, "interface %s does not exist", name);
-		if (e)
-			e->errnum = ENODEV;
-		return -1;
+		return no_such_link(name, e);
 	}
 	if (e)
 		*e = tmp;
 	return lj_error_prefix(e, "%s", name);
+}
+
+/* One u32 attribute of the link (MTU, group, bridge) set by name. */
+static int set_link_u32(struct lj_nl *nl, const char *name, uint16_t attr, uint32_t v,
+                        const char *what, lj_err *e)
+{
+	LJ_NL_AUTO(nl, own, e);
+	char buf[LJ_NL_BUFSZ];
+	struct nlmsghdr *h = change_req_by_name(nl, buf, name, NULL, e);
+	if (!h)
+		return -1;
+	mnl_attr_put_u32(h, attr, v);
+	return change_talk_by_name(nl, h, what, name, e);
 }
 
 int lj_net_link_set_flags(struct lj_nl *nl, const char *name, unsigned flags, unsigned mask,
@@ -411,13 +419,7 @@ int lj_net_link_set_up(struct lj_nl *nl, const char *name, bool up, lj_err *e)
 
 int lj_net_link_set_mtu(struct lj_nl *nl, const char *name, unsigned mtu, lj_err *e)
 {
-	LJ_NL_AUTO(nl, own, e);
-	char buf[LJ_NL_BUFSZ];
-	struct nlmsghdr *h = change_req_by_name(nl, buf, name, NULL, e);
-	if (!h)
-		return -1;
-	mnl_attr_put_u32(h, IFLA_MTU, mtu);
-	return change_talk_by_name(nl, h, "set mtu", name, e);
+	return set_link_u32(nl, name, IFLA_MTU, mtu, "set mtu", e);
 }
 
 int lj_net_link_set_mac(struct lj_nl *nl, const char *name, const uint8_t mac[6], lj_err *e)
@@ -446,13 +448,7 @@ int lj_net_link_rename(struct lj_nl *nl, const char *name, const char *newname, 
 
 int lj_net_link_set_group(struct lj_nl *nl, const char *name, uint32_t group, lj_err *e)
 {
-	LJ_NL_AUTO(nl, own, e);
-	char buf[LJ_NL_BUFSZ];
-	struct nlmsghdr *h = change_req_by_name(nl, buf, name, NULL, e);
-	if (!h)
-		return -1;
-	mnl_attr_put_u32(h, IFLA_GROUP, group);
-	return change_talk_by_name(nl, h, "set group", name, e);
+	return set_link_u32(nl, name, IFLA_GROUP, group, "set group", e);
 }
 
 int lj_net_link_set_alias(struct lj_nl *nl, const char *name, const char *alias, lj_err *e)
@@ -469,14 +465,8 @@ int lj_net_link_set_alias(struct lj_nl *nl, const char *name, const char *alias,
 
 int lj_net_link_set_master_index(struct lj_nl *nl, const char *name, int master_index, lj_err *e)
 {
-	LJ_NL_AUTO(nl, own, e);
-	char buf[LJ_NL_BUFSZ];
-	struct nlmsghdr *h = change_req_by_name(nl, buf, name, NULL, e);
-	if (!h)
-		return -1;
-	mnl_attr_put_u32(h, IFLA_MASTER, (uint32_t)master_index);
-	return change_talk_by_name(nl, h, master_index ? "add to bridge" : "remove from bridge",
-	                           name, e);
+	return set_link_u32(nl, name, IFLA_MASTER, (uint32_t)master_index,
+	                    master_index ? "add to bridge" : "remove from bridge", e);
 }
 
 int lj_net_link_set_master(struct lj_nl *nl, const char *name, const char *master, lj_err *e)
