@@ -1719,6 +1719,12 @@ out:
 void lj_pf_table_entry_print(lj_buf *b, const struct lj_pf_addr *a)
 {
 	lj_buf_adds(b, a->neg ? " !" : " ");
+	/* The rule printer's "any" for a /0 is no table entry: the table grammar (FreeBSD's too)
+	 * does not read it back. */
+	if (a->type == LJ_PF_A_ADDR && a->prefix == 0 && (a->af == AF_INET || a->af == AF_INET6)) {
+		lj_buf_adds(b, a->af == AF_INET ? "0.0.0.0/0" : "::/0");
+		return;
+	}
 	lj_pf_print_addr(b, a, a->af);
 }
 
