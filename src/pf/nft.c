@@ -16,6 +16,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <nftables/libnftables.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -813,6 +814,58 @@ int lj_pf_compile(const struct lj_pf_conf *c, const struct lj_pf_kernel *k, lj_b
 
 /* ---- state beside the table ----------------------------------------------------------------- */
 
+/* The network namespace's cookie (SO_NETNS_COOKIE): never given to another namespace while the
+ * machine runs, where its inode number is, once it is gone. 0 if the kernel has none. */
+static uint64_t netns_cookie(void)
+{
+	uint64_t cookie = 0;
+	socklen_t len = sizeof cookie;
+	int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s >= 0 && getsockopt(s, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) < 0)
+		cookie = 0;
+	if (s >= 0)
+		close(s);
+	return cookie;
+}
+
+/* Every file of a state directory. */
+static void state_wipe(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	for (struct dirent *de; (de = readdir(d));)
+		if (de->d_name[0] != '.')
+			unlinkat(dirfd(d), de->d_name, 0);
+	closedir(d);
+}
+
+/* Nothing of this namespace's kept but its cookie (pf not enabled): the directory goes. */
+static void state_dir_drop_if_empty(void)
+{
+	char *dir = NULL;
+	if (lj_pf_state_dir(&dir, NULL) < 0) {
+		free(dir);
+		return;
+	}
+	DIR *d = opendir(dir);
+	bool other = false;
+	for (struct dirent *de; d && !other && (de = readdir(d));)
+		other = de->d_name[0] != '.' && strcmp(de->d_name, "netns") != 0;
+	if (d)
+		closedir(d);
+	if (d && !other) {
+		char *p = xasprintf("%s/netns", dir);
+		unlink(p);
+		free(p);
+		rmdir(dir);
+	}
+	free(dir);
+}
+
+/* The directory is named by the namespace's inode number, which the kernel gives to a new
+ * namespace once the old one is gone (a restarted jail's): the cookie kept inside tells a dead
+ * namespace's state, which goes, from this one's. */
 int lj_pf_state_dir(char **out, lj_err *e)
 {
 	struct stat st;
@@ -820,7 +873,21 @@ int lj_pf_state_dir(char **out, lj_err *e)
 		return lj_error(e, errno, "stat /proc/self/ns/net");
 	const char *rd = getenv("LJAIL_RUNDIR");
 	*out = xasprintf("%s/pf/%lu", rd && *rd ? rd : "/run/ljail", (unsigned long)st.st_ino);
-	return lj_mkdir_p(*out, 0700, e);
+	if (lj_mkdir_p(*out, 0700, e) < 0)
+		return -1;
+	uint64_t cookie = netns_cookie();
+	if (!cookie)
+		return 0;
+	char want[32];
+	snprintf(want, sizeof want, "%" PRIu64 "\n", cookie);
+	lj_autofree char *path = xasprintf("%s/netns", *out);
+	lj_autofree char *have = NULL;
+	size_t len;
+	if (lj_read_file(path, &have, &len, NULL) == 0 && !strcmp(have, want))
+		return 0;
+	if (have) /* a dead namespace's */
+		state_wipe(*out);
+	return lj_write_file_atomic(path, want, strlen(want), 0600, e);
 }
 
 static char *state_path(const char *name, lj_err *e)
@@ -1108,8 +1175,10 @@ int lj_pf_flush(const char *what, lj_buf *msg, lj_err *e)
 		state_remove("tables");
 		lj_buf_addf(msg, "%d tables deleted.\n", ntables);
 	}
-	if (all)
+	if (all) {
 		brnf_restore();
+		state_dir_drop_if_empty();
+	}
 	free(tl);
 	return 0;
 }

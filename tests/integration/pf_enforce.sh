@@ -281,4 +281,31 @@ nat cleared
 	t_eq "$T_OUT" "" "-s rules after flush"
 }
 
+# The state directories of namespaces that are gone, but those listed in $1.
+drop_state_dirs_but() {
+	local d
+	for d in "$LJAIL_RUNDIR"/pf/*; do
+		[ -e "$d" ] || continue
+		echo "$1" | grep -qx "${d##*/}" || rm -rf "$d"
+	done
+}
+
+# The rules pfctl shows are its namespace's own. A namespace that died with rules loaded (a jail
+# removed without pfctl -F) shows nothing in a new one, even when the kernel gives the new one the
+# dead one's inode number, which it does once the old namespace is gone.
+case_dead_namespace_rules_stay_dead() {
+	local i a b out reused=0 before
+	before=$(ls "$LJAIL_RUNDIR/pf" 2>/dev/null | sort || true)
+	t_defer drop_state_dirs_but "$before"
+	for i in 1 2 3 4 5 6; do
+		a=$(unshare --net sh -c 'readlink /proc/self/ns/net; echo "pass in proto tcp to any port 22" | pfctl -f - >/dev/null 2>&1')
+		sleep 0.3 # the kernel frees the namespace (and its inode number) in the background
+		out=$(unshare --net sh -c 'readlink /proc/self/ns/net; pfctl -s rules 2>&1')
+		b=$(echo "$out" | head -n1)
+		if [ "$a" = "$b" ]; then reused=$((reused + 1)); fi
+		t_eq "$(echo "$out" | tail -n +2)" "" "rules shown in a new namespace (round $i, $a then $b)"
+	done
+	echo "# inode numbers reused in $reused of 6 rounds" >&2
+}
+
 t_main "$@"
