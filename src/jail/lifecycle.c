@@ -862,10 +862,13 @@ static int run_parallel(struct plan *p, const size_t *order, size_t norder, int 
 			}
 		}
 	}
-	/* no more jails: each worker sees its socket close and exits */
+	/* no more jails: every worker sees its socket close and exits */
 	for (int k = 0; k < limit; k++)
 		if (ws[k].pid > 0)
-			lost_worker(p, &ws[k], &jobs[0], one_stream);
+			close(ws[k].sock);
+	for (int k = 0; k < limit; k++)
+		while (ws[k].pid > 0 && waitpid(ws[k].pid, NULL, 0) < 0 && errno == EINTR)
+			;
 	for (size_t i = 0; i < p->n; i++) {
 		lj_buf_free(&jobs[i].out);
 		lj_buf_free(&jobs[i].err);
