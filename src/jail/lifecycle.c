@@ -722,8 +722,10 @@ static int take_reply(struct plan *p, struct worker *w, struct job *jobs, bool o
 		;
 	int fds[2] = {-1, -1};
 	struct cmsghdr *cm = r > 0 ? CMSG_FIRSTHDR(&mh) : NULL;
-	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-		memcpy(fds, CMSG_DATA(cm), cm->cmsg_len - CMSG_LEN(0));
+	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+		size_t n = cm->cmsg_len - CMSG_LEN(0);
+		memcpy(fds, CMSG_DATA(cm), n < sizeof fds ? n : sizeof fds);
+	}
 	struct job *jb = &jobs[w->job];
 	if (r != (ssize_t)sizeof rep || rep.job != w->job || fds[0] < 0) {
 		for (int k = 0; k < 2; k++)

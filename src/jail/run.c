@@ -11,8 +11,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/capability.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -291,21 +291,27 @@ static void child_exec_host(char **argv, char **envp, const struct juser *u, boo
 	_exit(1);
 }
 
-struct in_jail_call {
+/* A builtin run in jail(8) itself (its own getopt state kept); status is its exit code. */
+struct builtin_call {
 	lj_net_main_fn fn;
 	char **argv;
-	int argc, status;
+	int status;
 	bool ran;
 };
 
 static int call_builtin(void *arg)
 {
-	struct in_jail_call *c = arg;
+	struct builtin_call *c = arg;
+	int argc = 0;
+	while (c->argv[argc])
+		argc++;
 	int saved = optind;
 	optind = 0;
-	c->status = c->fn(c->argc, c->argv);
+	c->status = c->fn(argc, c->argv);
 	optind = saved;
 	c->ran = true;
+	fflush(stdout);
+	fflush(stderr);
 	return 0;
 }
 
@@ -340,9 +346,7 @@ static int try_builtin_in_jail(struct jx *j, const char *line, char **argv, lj_n
 	lj_autoclose int netns = jx_netns_fd(j);
 	if (netns < 0)
 		return -2;
-	struct in_jail_call c = {.fn = fn, .argv = argv};
-	while (c.argv[c.argc])
-		c.argc++;
+	struct builtin_call c = {.fn = fn, .argv = argv};
 	lj_err e;
 	fflush(stdout);
 	fflush(stderr);
@@ -354,8 +358,6 @@ static int try_builtin_in_jail(struct jx *j, const char *line, char **argv, lj_n
 		jx_warn(j, "%s: %s", line, e.msg);
 		return -1;
 	}
-	fflush(stdout);
-	fflush(stderr);
 	return check_status(j, line, false, W_EXITCODE(c.status & 0xff, 0), false);
 }
 
@@ -478,16 +480,9 @@ static int run_argv(struct jx *j, const char *step, char **argv, bool injail, bo
 			goto out;
 		}
 	} else if (here) {
-		int argc = 0;
-		while (argv[argc])
-			argc++;
-		int saved = optind;
-		optind = 0;
-		int st = builtin(argc, argv);
-		optind = saved;
-		fflush(stdout);
-		fflush(stderr);
-		rc = check_status(j, line, false, W_EXITCODE(st & 0xff, 0), false);
+		struct builtin_call c = {.fn = builtin, .argv = argv};
+		call_builtin(&c);
+		rc = check_status(j, line, false, W_EXITCODE(c.status & 0xff, 0), false);
 		goto out;
 	} else {
 		pid = fork();
