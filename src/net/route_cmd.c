@@ -117,6 +117,7 @@ int lj_route_parse(const char *prog, int argc, char **argv, struct route_req *r)
 	i++;
 	const char *pos[3] = {0};
 	int npos = 0, plen = -1;
+	const char *plen_text = NULL; /* -prefixlen as given */
 	for (; i < argc; i++) {
 		const char *w = argv[i];
 		if (w[0] == '-' && w[1]) {
@@ -167,6 +168,7 @@ int lj_route_parse(const char *prog, int argc, char **argv, struct route_req *r)
 					return EX_USAGE;
 				}
 				plen = n;
+				plen_text = v;
 				r->net = true;
 			} else if (!strcmp(needs, "fib")) {
 				/* Linux has one main table here; FreeBSD's fib 0. */
@@ -228,6 +230,10 @@ int lj_route_parse(const char *prog, int argc, char **argv, struct route_req *r)
 		}
 		r->family = r->dst.family;
 		int full = r->family == AF_INET ? 32 : 128;
+		if (plen_text && plen > full) { /* known to be too long once the family is */
+			fprintf(stderr, "%s: %s: bad value\n", prog, plen_text);
+			return EX_USAGE;
+		}
 		if (r->dst.prefixlen < 0)
 			r->dst.prefixlen = plen >= 0                        ? plen
 			                   : r->host                        ? full
