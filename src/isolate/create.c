@@ -621,8 +621,8 @@ static int stat_areas(uint64_t a[4])
 	return 0;
 }
 
-/* The creator's side of set_cmdline, right after the go: it reads the areas while the child
- * mounts (it waits for it anyway). Without them (a read error) the child reads its own. */
+/* The creator's side of set_cmdline, right after the go; the child reads them before it sets
+ * up. Without them (a read error) the child reads its own. */
 static int send_areas(int sock)
 {
 	struct lj_iso_msg m = {.kind = LJ_ISO_MSG_AREAS};
@@ -643,12 +643,11 @@ static int send_areas(int sock)
  * since a jail given CAP_SYS_ADMIN (allow.mount) can read /proc/1/environ even though the init
  * is not dumpable. The areas come from the creator (send_areas: our memory is a copy of its
  * own, the addresses are the same), else from our /proc/self/stat. */
-static void set_cmdline(int sock)
+static void set_cmdline(const struct lj_iso_msg *areas)
 {
 	uint64_t v[4];
-	struct lj_iso_msg m;
-	if (lj_iso_recv(sock, &m) == 1 && m.kind == LJ_ISO_MSG_AREAS && m.pid == 1)
-		memcpy(v, m.text, sizeof v);
+	if (areas->kind == LJ_ISO_MSG_AREAS && areas->pid == 1)
+		memcpy(v, areas->text, sizeof v);
 	else if (stat_areas(v) < 0)
 		return;
 	char *env = (char *)(uintptr_t)v[2], *env_end = (char *)(uintptr_t)v[3];
@@ -699,7 +698,8 @@ static int enter_userns(const struct lj_iso_spec *s, int sock, lj_err *e)
 
 /* Everything the child does between "go" and "ready". Returns the counting fd in *countfd. sock:
  * the creation socket (the user namespace's map round trip). */
-static int child_setup(const struct lj_iso_spec *s, int sock, int *countfd, lj_err *e)
+static int child_setup(const struct lj_iso_spec *s, int sock, const struct lj_iso_msg *areas,
+                       int *countfd, lj_err *e)
 {
 	bool shared = !s->path || !strcmp(s->path, "/");
 	const char *root = shared ? "/" : s->path;
@@ -748,7 +748,7 @@ static int child_setup(const struct lj_iso_spec *s, int sock, int *countfd, lj_e
 	if (*countfd < 0)
 		*countfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
 
-	set_cmdline(sock);
+	set_cmdline(areas);
 
 	if (lj_isolate_wants_userns(&s->policy) && enter_userns(s, sock, e) < 0)
 		return -1;
@@ -1105,12 +1105,17 @@ static _Noreturn void child_main(const struct lj_iso_spec *s, int sock, bool uns
 	struct lj_iso_msg m;
 	if (lj_iso_recv(sock, &m) != 1)
 		_exit(1);
+	/* the areas come right after the go: read now, so a setup that fails leaves nothing unread
+	 * (a close with unread data resets the creator's end before it reads our error) */
+	struct lj_iso_msg areas = {0};
+	if (lj_iso_recv(sock, &areas) != 1)
+		areas.kind = 0;
 	int countfd = -1;
 	if (unshare_cg && unshare(CLONE_NEWCGROUP) < 0) {
 		lj_error(&e, errno, "cgroup namespace");
 		goto fail;
 	}
-	if (child_setup(s, sock, &countfd, &e) < 0)
+	if (child_setup(s, sock, &areas, &countfd, &e) < 0)
 		goto fail;
 	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
 	lj_iso_send(sock, LJ_ISO_MSG_READY, 0, NULL);
@@ -1227,7 +1232,8 @@ int lj_isolate_create(const struct lj_iso_spec *spec, struct lj_iso_proc *proc, 
 	if (spec->before_go && spec->before_go(pid, spec->before_go_arg, e) < 0)
 		goto fail;
 	lj_iso_send(sp[0], LJ_ISO_MSG_READY, 0, NULL);
-	if (send_areas(sp[0]) < 0) {
+	/* EPIPE: the child failed before reading them and is gone; its own message says why */
+	if (send_areas(sp[0]) < 0 && errno != EPIPE) {
 		lj_error(e, errno, "the jail's init");
 		goto fail;
 	}
