@@ -399,8 +399,12 @@ static void bind_rule4(struct prog *p, const struct gen *g, int r, int off)
 		store_imm(p, off, testnet4());
 		ret(p, 1);
 	}
-	place(p, primary);
-	store_imm(p, off, s->ip4[0].s_addr);
+	/* nothing jumps there when the wildcard stays and 127.0.0.1 is an own address, and the
+	 * verifier refuses unreachable code */
+	if (s->n4 == 1 || !g->lo4_listed) {
+		place(p, primary);
+		store_imm(p, off, s->ip4[0].s_addr);
+	}
 	place(p, allow);
 	ret(p, 1);
 }
@@ -449,8 +453,10 @@ static void gen_bind6(struct prog *p, const struct gen *g)
 			store6(p, OFF_USER_IP6(0), &testnet6);
 			ret(p, 1);
 		}
-		place(p, primary);
-		store6(p, OFF_USER_IP6(0), &s->ip6[0]);
+		if (s->n6 == 1 || !g->lo6_listed) { /* else unreachable: see bind_rule4 */
+			place(p, primary);
+			store6(p, OFF_USER_IP6(0), &s->ip6[0]);
+		}
 		place(p, allow);
 		ret(p, 1);
 	}

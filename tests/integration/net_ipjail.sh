@@ -142,6 +142,13 @@ case_ipv4_bind_restricted_to_the_jails_address() {
 	t_eq "$T_OUT" "0.0.0.0" "wildcard bind of a jail with two addresses"
 	jailed 10.200.0.2,10.200.0.1 inherit bind 4 127.0.0.1
 	t_eq "$T_OUT" "10.200.0.2" "127.0.0.1 of a jail with two addresses: the first"
+	# 127.0.0.1 as the second of two own addresses (jail -h of a name in /etc/hosts)
+	jailed 10.200.0.2,127.0.0.1 inherit bind 4 127.0.0.1
+	t_eq "$T_OUT" "127.0.0.1" "127.0.0.1 listed: itself"
+	jailed 10.200.0.2,127.0.0.1 inherit bind 4 0.0.0.0
+	t_eq "$T_OUT" "0.0.0.0" "127.0.0.1 listed second: the wildcard stays"
+	jailed 10.200.0.2,127.0.0.1 inherit bind 4 10.200.0.1
+	t_eq "$T_OUT" "ERR EADDRNOTAVAIL" "127.0.0.1 listed second: other host addresses refused"
 	# the jail's IPv6 is unrestricted (ip6=inherit)
 	jailed 10.200.0.1 inherit bind 6 fd00:200::2
 	t_eq "$T_OUT" "fd00:200::2" "IPv6 with ip6=inherit"
@@ -291,6 +298,12 @@ case_ipv6_restricted_the_same_way() {
 	t_eq "$T_OUT" "fd00:200::1" "bind to ::1"
 	jailed inherit fd00:200::1 bind 6 fd00:200::1
 	t_eq "$T_OUT" "fd00:200::1" "bind to the jail's IPv6 address"
+	jailed inherit fd00:200::1,::1 bind 6 ::1
+	t_eq "$T_OUT" "::1" "::1 listed second: itself"
+	jailed inherit fd00:200::1,::1 bind 6 ::
+	t_eq "$T_OUT" "::" "::1 listed second: the wildcard stays"
+	jailed inherit fd00:200::1,::1 bind 6 fd00:200::2
+	t_eq "$T_OUT" "ERR EADDRNOTAVAIL" "::1 listed second: other host addresses refused"
 	serve listen 6 fd00:200::2 7011
 	jailed inherit fd00:200::1 connect 6 fd00:200::2 7011
 	t_eq "$(peer)" "fd00:200::1" "IPv6 source address seen by the listener"
