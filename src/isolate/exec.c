@@ -62,27 +62,23 @@ static void user_from_pw(struct user *u, const struct passwd *pw)
 	u->shell = xstrdup(pw->pw_shell && *pw->pw_shell ? pw->pw_shell : "/bin/sh");
 }
 
-/* The host's user database (NSS). name NULL: the caller's uid. */
+/* The host's user database (NSS, through getent: see util). name NULL: the caller's uid. */
 static int lookup_host(const char *name, struct user *u, lj_err *e)
 {
-	errno = 0;
-	struct passwd *pw = name ? getpwnam(name) : getpwuid(getuid());
-	if (!pw) {
-		if (errno && errno != ENOENT && errno != ESRCH)
-			return name ? lj_error(e, errno, "getpwnam: %s", name)
-			            : lj_error(e, errno, "getpwuid: %d", (int)getuid());
-		return name ? lj_errorx(e, "%s: no such user", name)
-		            : lj_errorx(e, "unknown uid: %d", (int)getuid());
-	}
-	user_from_pw(u, pw);
-	int n = 64;
-	u->groups = xcalloc((size_t)n, sizeof(gid_t));
-	if (getgrouplist(u->name, u->gid, u->groups, &n) < 0) {
-		u->groups = xrealloc(u->groups, (size_t)n * sizeof(gid_t));
-		if (getgrouplist(u->name, u->gid, u->groups, &n) < 0)
-			return lj_errorx(e, "getgrouplist: %s", u->name);
-	}
-	u->ngroups = n;
+	struct lj_host_user h;
+	if (lj_host_user(name, &h, e) < 0)
+		return -1;
+	/* at most a megabyte of getent output: the count fits */
+	*u = (struct user){.set = true,
+	                   .uid = h.uid,
+	                   .gid = h.gid,
+	                   .name = h.name,
+	                   .shell = h.shell,
+	                   .groups = h.groups,
+	                   .ngroups = (int)h.ngroups};
+	u->home = *h.home ? h.home : xstrdup("/");
+	if (!*h.home)
+		free(h.home);
 	return 0;
 }
 

@@ -83,55 +83,6 @@ bool jx_fault(const struct jx *j, const char *step)
 	return false;
 }
 
-/* ---- users ---------------------------------------------------------------------------------- */
-
-struct juser {
-	char *name, *home, *shell;
-	uid_t uid;
-	gid_t gid;
-	gid_t *groups;
-	size_t ngroups;
-};
-
-static void juser_free(struct juser *u)
-{
-	free(u->name);
-	free(u->home);
-	free(u->shell);
-	free(u->groups);
-	memset(u, 0, sizeof *u);
-}
-
-static void add_group(struct juser *u, gid_t g)
-{
-	for (size_t i = 0; i < u->ngroups; i++)
-		if (u->groups[i] == g)
-			return;
-	u->groups = xrealloc(u->groups, (u->ngroups + 1) * sizeof *u->groups);
-	u->groups[u->ngroups++] = g;
-}
-
-/* Look a user up on the host (exec.system_user; in-jail users are the isolate module's). */
-static int lookup_user(const char *name, struct juser *u, lj_err *e)
-{
-	memset(u, 0, sizeof *u);
-	struct passwd *pw = name ? getpwnam(name) : getpwuid(getuid());
-	if (!pw)
-		return lj_errorx(e, "getpwnam %s: no such user", name ? name : "(uid)");
-	u->name = xstrdup(pw->pw_name);
-	u->home = xstrdup(pw->pw_dir);
-	u->shell = xstrdup(pw->pw_shell && *pw->pw_shell ? pw->pw_shell : "/bin/sh");
-	u->uid = pw->pw_uid;
-	u->gid = pw->pw_gid;
-	add_group(u, u->gid);
-	int n = 64;
-	gid_t gl[64];
-	if (getgrouplist(u->name, u->gid, gl, &n) >= 0)
-		for (int i = 0; i < n; i++)
-			add_group(u, gl[i]);
-	return 0;
-}
-
 /* ---- building argv -------------------------------------------------------------------------- */
 
 /* FreeBSD's rule: any of these characters means a shell is needed, unless the only one is a
@@ -171,7 +122,7 @@ static long exec_timeout_ms(const struct jx *j)
 }
 
 /* only_jail: just JID, JNAME, JPATH (isolate adds them to the caller's environment). */
-static void set_jail_env(lj_strv *env, const struct jx *j, bool clean, const struct juser *u,
+static void set_jail_env(lj_strv *env, const struct jx *j, bool clean, const struct lj_host_user *u,
                          bool only_jail)
 {
 	if (clean) {
@@ -260,7 +211,7 @@ static char *argv_line(char **argv)
 /* In the forked child: become the user, then run the builtin (ifconfig, route: ljail's own, no
  * program needed; here only with a user to become or exec.timeout to enforce, else run_argv runs
  * it in jail(8) itself) or exec the program. */
-static void child_exec_host(char **argv, char **envp, const struct juser *u, bool bg,
+static void child_exec_host(char **argv, char **envp, const struct lj_host_user *u, bool bg,
                             lj_net_main_fn builtin)
 {
 	if (bg)
@@ -374,11 +325,11 @@ static int run_argv(struct jx *j, const char *step, char **argv, bool injail, bo
 		jx_note(j, "run command%s%s%s: %s\n", injail ? " in jail" : "", uname ? " as " : "",
 		        uname ? uname : "", line);
 
-	struct juser u = {0};
+	struct lj_host_user u = {0};
 	bool have_user = false;
 	if (!injail && (clean || uname)) {
 		lj_err e;
-		if (lookup_user(uname, &u, &e) < 0) {
+		if (lj_host_user(uname, &u, &e) < 0) {
 			jx_warn(j, "%s", e.msg);
 			return -1;
 		}
@@ -406,14 +357,14 @@ static int run_argv(struct jx *j, const char *step, char **argv, bool injail, bo
 		if (conslog[0] != '/') {
 			jx_warn(j, "exec.consolelog: %s: not an absolute pathname", conslog);
 			lj_strv_free(&env);
-			juser_free(&u);
+			lj_host_user_free(&u);
 			return -1;
 		}
 		consfd = open(conslog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
 		if (consfd < 0) {
 			jx_warn(j, "open %s: %s", conslog, strerror(errno));
 			lj_strv_free(&env);
-			juser_free(&u);
+			lj_host_user_free(&u);
 			return -1;
 		}
 	}
@@ -507,7 +458,7 @@ out:
 	if (consfd >= 0)
 		close(consfd);
 	lj_strv_free(&env);
-	juser_free(&u);
+	lj_host_user_free(&u);
 	return rc;
 }
 

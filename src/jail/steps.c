@@ -19,7 +19,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <net/if.h>
-#include <netdb.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -1534,27 +1533,20 @@ static int add_hostname_addrs(struct jx *j)
 	const char *hn = jx_str(j, "host.hostname");
 	if (!jx_bool(j, "ip_hostname", false) || !hn)
 		return 0;
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res;
-	int r = getaddrinfo(hn, NULL, &hints, &res);
-	if (r != 0) {
-		jx_warn(j, "host.hostname %s: %s", hn, gai_strerror(r));
+	lj_strv addrs = {0};
+	lj_err e;
+	if (lj_host_addrs(hn, &addrs, &e) < 0) {
+		jx_warn(j, "host.hostname %s", e.msg);
+		lj_strv_free(&addrs);
 		return -1;
 	}
-	for (struct addrinfo *a = res; a; a = a->ai_next) {
-		char buf[INET6_ADDRSTRLEN];
-		const void *src =
-		        a->ai_family == AF_INET
-		                ? (const void *)&((struct sockaddr_in *)a->ai_addr)->sin_addr
-		                : (const void *)&((struct sockaddr_in6 *)a->ai_addr)->sin6_addr;
-		if ((a->ai_family != AF_INET && a->ai_family != AF_INET6) ||
-		    !inet_ntop(a->ai_family, src, buf, sizeof buf))
-			continue;
-		const char *pn = a->ai_family == AF_INET ? "ip4.addr" : "ip6.addr";
+	for (size_t i = 0; i < addrs.n; i++) {
+		const char *pn = strchr(addrs.v[i], ':') ? "ip6.addr" : "ip4.addr";
 		const struct jc_param *p = jc_find(j->cj, pn);
-		if (!p || !lj_strv_contains(&p->values, buf))
-			jc_set(j->cj, pn, buf, false);
+		if (!p || !lj_strv_contains(&p->values, addrs.v[i]))
+			jc_set(j->cj, pn, addrs.v[i], false);
 	}
-	freeaddrinfo(res);
+	lj_strv_free(&addrs);
 	return 0;
 }
 

@@ -172,7 +172,7 @@ static const struct lj_param_def table[] = {
          "seconds between SIGTERM and the kill of the jail's PID namespace (0 = no SIGTERM)"},
         {"interface", S, PSEUDO, NULL, 0, 0, "interface ip4.addr and ip6.addr aliases go on"},
         {"ip_hostname", B, PSEUDO, "false", 0, 0,
-         "add the addresses host.hostname resolves to (getaddrinfo)"},
+         "add the addresses host.hostname resolves to (getent ahosts)"},
         {"mount", L, PSEUDO | REV, NULL, 0, 0, "fstab(5) lines mounted relative to path"},
         {"mount.fstab", S, PSEUDO | REV, NULL, 0, 0, "an fstab(5) file mounted relative to path"},
         {"mount.devfs", B, PSEUDO, "false", 0, 0,

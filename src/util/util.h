@@ -49,8 +49,8 @@ char *xasprintf(const char *fmt, ...) LJ_PRINTF(1, 2);
 void lj_freep(void *p);
 void lj_closep(int *fd);
 void lj_fclosep(FILE **f);
-#define lj_autofree lj_cleanup(lj_freep)
-#define lj_autoclose lj_cleanup(lj_closep)
+#define lj_autofree   lj_cleanup(lj_freep)
+#define lj_autoclose  lj_cleanup(lj_closep)
 #define lj_autofclose lj_cleanup(lj_fclosep)
 
 /* ---- growable string ------------------------------------------------------------------------- */
@@ -109,3 +109,18 @@ int lj_mkdir_p(const char *path, mode_t mode, lj_err *e);
 /* True when the string starts with prefix / ends with suffix. */
 bool lj_startswith(const char *s, const char *prefix);
 bool lj_endswith(const char *s, const char *suffix);
+
+/* ---- the host's user and host databases (NSS, through getent(1); see hostdb.c) --------------- */
+
+struct lj_host_user {
+	char *name, *home, *shell; /* shell: /bin/sh when the entry has none */
+	uid_t uid;
+	gid_t gid;
+	gid_t *groups; /* the primary group first, as getgrouplist gives them */
+	size_t ngroups;
+};
+/* Look a user up by name (NULL: the caller's uid). "NAME: no such user" when there is none. */
+int lj_host_user(const char *name, struct lj_host_user *u, lj_err *e);
+void lj_host_user_free(struct lj_host_user *u);
+/* Add the addresses host resolves to (as text, the resolver's order, no duplicates) to out. */
+int lj_host_addrs(const char *host, lj_strv *out, lj_err *e);

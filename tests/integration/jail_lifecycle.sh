@@ -447,6 +447,13 @@ case_users_and_environment() {
 	t_eq "$T_OUT" "$(id -u nobody)
 65534" "host user, then the jail's user from the jail's passwd"
 	t_run 0 jail -r u
+	# the host's groups of the user (getent initgroups): root's as id(1) gives them
+	t_run 0 jail -c name=g path="$ROOT" persist exec.system_user=root exec.prestart="id -G"
+	t_eq "$(printf '%s\n' $T_OUT | sort -n)" "$(id -G root | tr ' ' '\n' | sort -n)" "system user's groups"
+	t_run 0 jail -r g
+	t_run 1 jail -c name=g path="$ROOT" persist exec.system_user=ljail-no-such-user exec.prestart="id -u"
+	t_eq "$T_ERR" "jail: ljail-no-such-user: no such user" "a missing host user"
+	t_nothing_left g "$ROOT"
 	t_run 0 jail -c name=e path="$ROOT" persist mount.devfs exec.clean exec.start="env"
 	if printf '%s\n' "$T_OUT" | grep -q '^JID='; then t_fail "exec.clean kept JID"; fi
 	t_match "$T_OUT" "^PATH=" "exec.clean sets PATH"
@@ -457,6 +464,21 @@ case_users_and_environment() {
 	t_match "$T_OUT" "^JPATH=$ROOT$"
 	t_run 0 jail -r e2
 	t_nothing_left e2 "$ROOT"
+}
+
+# jail -h (ip_hostname): host.hostname's addresses join ip4.addr/ip6.addr, looked up on the host
+# (localhost is in every /etc/hosts; nothing goes to a resolver)
+case_ip_hostname() {
+	t_defer t_cleanup_jails
+	mkroot
+	getent ahosts localhost | grep -q '^127\.0\.0\.1 ' || t_skip "localhost is not 127.0.0.1 here"
+	t_run 0 jail -c -h name=hn path="$ROOT" host.hostname=localhost ip4.addr=127.0.0.2 persist
+	t_run 0 jls -j hn ip4.addr
+	t_match "$T_OUT" "^127\.0\.0\.2,127\.0\.0\.1" "the given address, then the resolved one"
+	t_run 0 jail -r hn
+	t_run 1 jail -c -h name=hn path="$ROOT" host.hostname=-x persist
+	t_eq "$T_ERR" "jail: host.hostname -x: Name or service not known"
+	t_nothing_left hn "$ROOT"
 }
 
 case_host_ifconfig_builtin_and_poststop() {
