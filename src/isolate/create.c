@@ -767,6 +767,7 @@ static int child_setup(const struct lj_iso_spec *s, int sock, const struct lj_is
 struct launched {
 	pid_t pid;
 	uint32_t id;
+	bool last; /* LF_LAST */
 };
 struct initctl {
 	int sock; /* the channel, -1 once closed */
@@ -812,20 +813,40 @@ static void ctl_send(struct initctl *c, int kind, uint32_t id, int val, const lj
 	while (r < 0 && errno == EINTR);
 }
 
-/* Reap every child that is gone; a launched command's status goes to the creator. */
+static bool jail_empty(int countfd);
+
+/* Reap every child that is gone; a launched command's status goes to the creator. The status
+ * of an LF_LAST command waits until all is reaped: whether the jail is empty goes with it, and
+ * then the init exits at once. */
 static void reap_children(struct initctl *c)
 {
 	pid_t w;
-	int st;
+	int st, last_st = 0;
+	uint32_t last_id = 0;
+	bool last = false;
 	while ((w = waitpid(-1, &st, WNOHANG)) > 0) {
 		for (size_t i = 0; i < c->nruns; i++) {
 			if (c->runs[i].pid != w)
 				continue;
-			ctl_send(c, LJ_ISO_MSG_STATUS, c->runs[i].id, st, NULL, -1);
+			if (c->runs[i].last) {
+				last = true;
+				last_id = c->runs[i].id;
+				last_st = st;
+			} else {
+				ctl_send(c, LJ_ISO_MSG_STATUS, c->runs[i].id, st, NULL, -1);
+			}
 			c->runs[i] = c->runs[--c->nruns];
 			break;
 		}
 	}
+	if (!last)
+		return;
+	c->persist = false;
+	bool exits = jail_empty(c->countfd);
+	lj_err flag = {.errnum = exits ? LJ_ISO_STATUS_INIT_EXITS : 0};
+	ctl_send(c, LJ_ISO_MSG_STATUS, last_id, last_st, &flag, -1);
+	if (exits)
+		_exit(0);
 }
 
 static void ctl_launch(struct initctl *c, const struct lj_iso_req *rq, const char *rest, size_t n,
@@ -844,6 +865,8 @@ static void ctl_launch(struct initctl *c, const struct lj_iso_req *rq, const cha
 		return;
 	}
 	bool quiet = false;
+	struct lj_iso_launch_hdr h;
+	bool last = n >= sizeof h && (memcpy(&h, rest, sizeof h), h.flags & LF_LAST);
 	pid_t pid = lj_iso_launch_vfork(rest, n, fds, es[1], rq->id, c->bnd, &quiet);
 	bool vforked = pid != 0;
 	if (!vforked)
@@ -867,7 +890,7 @@ static void ctl_launch(struct initctl *c, const struct lj_iso_req *rq, const cha
 	}
 	c->runs = realloc(c->runs, (c->nruns + 1) * sizeof *c->runs);
 	if (c->runs)
-		c->runs[c->nruns++] = (struct launched){.pid = pid, .id = rq->id};
+		c->runs[c->nruns++] = (struct launched){.pid = pid, .id = rq->id, .last = last};
 	else
 		c->nruns = 0;
 	if (!vforked) {
@@ -892,8 +915,6 @@ static void ctl_launch(struct initctl *c, const struct lj_iso_req *rq, const cha
 		ctl_send(c, LJ_ISO_MSG_PID, rq->id, pid, NULL, -1);
 	}
 }
-
-static bool jail_empty(int countfd);
 
 /* One request from the creator (or its EOF). */
 static void ctl_serve(struct initctl *c)

@@ -609,11 +609,6 @@ int lj_isolate_exec(int init_pidfd, const struct lj_iso_policy *pol, const struc
  * stdout, stderr. The base environment is the caller's (only TERM when clean): the init has none
  * of its own. */
 
-/* LF_QUIET: the caller waits for the command's end; when the init can tell at once whether it
- * exec'd (the vfork way), it replies only MSG_ERR (failed before the exec) or, later, MSG_STATUS:
- * no MSG_PID and no error socket (one wakeup of the caller less). */
-enum { LF_CLEAN = 1, LF_LOGIN_DIR = 2, LF_USER = 4, LF_DIR = 8, LF_ARGV = 16, LF_QUIET = 32 };
-
 static const char *next_str(const char **p, const char *end)
 {
 	const char *s = *p;
@@ -940,6 +935,8 @@ static int send_launch(int fd, uint32_t id, const struct lj_iso_exec *x, bool qu
 	lj_buf_add(&b, (const char *)&h, sizeof h); /* placeholder, rewritten below */
 	if (quiet)
 		h.flags |= LF_QUIET;
+	if (x->init_exits)
+		h.flags |= LF_LAST;
 	if (x->clean)
 		h.flags |= LF_CLEAN;
 	if (x->login_dir)
@@ -1079,5 +1076,7 @@ int lj_isolate_launch(int ctlfd, const struct lj_iso_exec *x, bool bg, int timeo
 		return -1;
 	}
 	*status = m.pid;
+	if (x->init_exits)
+		*x->init_exits = m.errnum == LJ_ISO_STATUS_INIT_EXITS;
 	return failed ? -1 : rc;
 }

@@ -238,6 +238,11 @@ struct lj_iso_exec {
 	bool follow_init_cgroups; /* also join the init's group in every hierarchy where it differs
 	                           * from the caller's (how jexec finds the jail's cgroup) */
 	int (*builtin)(int argc, char **argv); /* run this in the jail instead of exec, if set */
+	/* lj_isolate_launch in the foreground only, NULL otherwise. Non-NULL: the jail is not
+	 * persistent and this is the creator's last command in it. Persist goes off when the
+	 * init reaps it (no lj_isolate_control_persist after it), and *init_exits says whether
+	 * the init exits then (the jail was empty) and is to be waited for. */
+	bool *init_exits;
 };
 /* The PATH a clean environment gets: FreeBSD's login.conf default class path, which Linux
  * userlands need (tools live in /sbin and /usr/sbin). */

@@ -89,6 +89,23 @@ enum { LJ_ISO_REQ_PERSIST = 1, LJ_ISO_REQ_LAUNCH = 2, LJ_ISO_REQ_KILL = 3 };
 struct lj_iso_req {
 	uint32_t kind, id, arg, pad;
 };
+/* LAUNCH flags. LF_QUIET: the caller waits for the command's end; when the init can tell at once
+ * whether it exec'd (the vfork way), it replies only MSG_ERR (failed before the exec) or, later,
+ * MSG_STATUS: no MSG_PID and no error socket (one wakeup of the caller less). LF_LAST: the last
+ * command of a jail that is not persistent: when the init reaps it, persist goes off, and its
+ * MSG_STATUS has .errnum = LJ_ISO_STATUS_INIT_EXITS when the jail is empty then and the init
+ * exits right after the message (what a PERSIST request after the command would have answered,
+ * one round trip less). */
+enum {
+	LF_CLEAN = 1,
+	LF_LOGIN_DIR = 2,
+	LF_USER = 4,
+	LF_DIR = 8,
+	LF_ARGV = 16,
+	LF_QUIET = 32,
+	LF_LAST = 64
+};
+#define LJ_ISO_STATUS_INIT_EXITS 1
 struct lj_iso_launch_hdr {
 	uint32_t flags, argc, envc, basec;
 	uint64_t builtin; /* the init is a fork of its creator: the address is valid there */

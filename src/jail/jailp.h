@@ -20,6 +20,10 @@ struct jx {
 	struct lj_record rec; /* the registry record once created (or found) */
 	int pidfd;            /* the init's pidfd, or -1 */
 	int launchfd; /* control channel to the init while creating (lj_isolate_launch), or -1 */
+	/* the command step's last line of a jail that is not persistent and has no
+	 * exec.poststart: its launch turns persist off (persist_off once it has), and init_exits
+	 * says whether the init exits right after (see lj_iso_exec.init_exits) */
+	bool last_launch, persist_off, init_exits;
 	struct lj_cg *cg; /* the jail's cgroup, NULL when not made/opened */
 	bool owns_cj;     /* cj was made here (free it) */
 

@@ -412,8 +412,11 @@ static int run_argv(struct jx *j, const char *step, char **argv, bool injail, bo
 		bool host_user = !x.user_in_jail && (x.user || x.clean);
 		if (j->launchfd >= 0 && !host_user && !isatty(STDIN_FILENO)) {
 			int st = 0;
+			if (j->last_launch && !bg)
+				x.init_exits = &j->init_exits;
 			int r = lj_isolate_launch(j->launchfd, &x, bg,
 			                          bg ? -1 : (int)exec_timeout_ms(j), &st, &e);
+			j->persist_off = x.init_exits && r >= 0;
 			lj_strv_free(&add);
 			if (r < 0) {
 				jx_warn(j, "%s", e.msg);

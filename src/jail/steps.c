@@ -73,11 +73,20 @@ static int step_command(struct jx *j, const char *name)
 {
 	const lj_strv *l = jx_list(j, "command");
 	int rc = 0;
+	/* Nothing after it needs the jail of a jail that is not persistent: its last command turns
+	 * persist off itself (clear_forced_persist has nothing left to ask). */
+	bool ends = !jx_bool(j, "persist", false) && !jx_list(j, "exec.poststart");
 	/* a command-line jail's command is argv as given; a config one is a command string */
-	if (l && j->req->cmdline)
+	if (l && j->req->cmdline) {
+		j->last_launch = ends;
 		rc = jx_run_argv(j, name, l->v, true);
-	else if (l)
-		rc = run_list(j, "command", true);
+	} else {
+		for (size_t i = 0; l && i < l->n && rc == 0; i++) {
+			j->last_launch = ends && i + 1 == l->n;
+			rc = jx_run_string(j, name, l->v[i], true);
+		}
+	}
+	j->last_launch = false;
 	return rc;
 }
 
@@ -1503,25 +1512,26 @@ static void wait_if_empty(struct jx *j)
 
 /* The forced persist of the create goes. A jail that is not persistent and has nothing left in
  * it dies now, as on FreeBSD, where jail(8) returns after the jail is gone: the init says whether
- * it exits (it reaps, then counts its PID namespace); then wait for it and clean up. */
+ * it exits (it reaps, then counts its PID namespace), in the answer to the persist request or,
+ * when the last command took persist off, in that command's status; then wait for it and clean
+ * up. */
 static void clear_forced_persist(struct jx *j)
 {
 	lj_err e;
 	if (j->pidfd < 0)
 		return;
-	if (j->launchfd >= 0) {
-		bool exiting = false;
-		if (lj_isolate_control_persist(j->launchfd, false, &exiting, &e) == 0) {
-			if (exiting) {
-				struct pollfd p = {.fd = j->pidfd, .events = POLLIN};
-				while (poll(&p, 1, -1) < 0 && errno == EINTR)
-					;
-				kill_jail(j, -1);
-			}
-			return;
+	bool exiting = j->persist_off && j->init_exits;
+	if (j->persist_off || (j->launchfd >= 0 &&
+	                       lj_isolate_control_persist(j->launchfd, false, &exiting, &e) == 0)) {
+		if (exiting) {
+			struct pollfd p = {.fd = j->pidfd, .events = POLLIN};
+			while (poll(&p, 1, -1) < 0 && errno == EINTR)
+				;
+			kill_jail(j, -1);
 		}
-		/* no answer: the init is gone or the channel broke; the signal's guess */
+		return;
 	}
+	/* no answer: the init is gone or the channel broke; the signal's guess */
 	if (lj_isolate_set_persist(j->pidfd, false, &e) < 0 && lj_isolate_alive(j->pidfd))
 		jx_warn(j, "%s", e.msg);
 	wait_if_empty(j);

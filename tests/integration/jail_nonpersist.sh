@@ -59,6 +59,23 @@ EOF
 		gone x || t_fail "iteration $i: x still listed right after jail -c: $(cat "$T/.jls")"
 	done
 	t_eq "$(cat "$ROOT/tmp/name")" "x" "exec.start ran in the jail with JNAME"
+	# the last command line ends the jail itself only when nothing follows it: exec.poststart
+	# still sees the jail, and it is gone when jail(8) returns
+	cat >"$T/k.conf" <<EOF
+y {
+	path = "$ROOT";
+	command = "/bin/sh -c 'echo one >/tmp/one'";
+	command += "/bin/true";
+	exec.poststart = "jls -j y name";
+}
+EOF
+	for i in $(seq 10); do
+		rm -f "$ROOT/tmp/one"
+		t_run 0 jail -f "$T/k.conf" -qc y
+		t_eq "$T_OUT" "y" "iteration $i: exec.poststart saw the jail"
+		t_eq "$(cat "$ROOT/tmp/one")" "one" "iteration $i: the first command line ran"
+		gone y || t_fail "iteration $i: y still listed right after jail -c: $(cat "$T/.jls")"
+	done
 }
 
 case_reparented_child_keeps_jail_until_it_exits() {
