@@ -204,6 +204,9 @@ int lj_rctl_usage(const char *filter, bool human, lj_strv *out, lj_err *e);
  * earlier start of this jail set) and apply every stored rule for the jail to its group and
  * processes. Errors name the file and line, or the parameter. */
 int lj_rctl_apply_jail(const char *name, const char *const *conf_rules, size_t nrules, lj_err *e);
+/* Whether rctl.conf or the store has a rule for jail:name (true when either cannot be read):
+ * lj_rctl_apply_jail would have something to do. */
+bool lj_rctl_jail_has_rules(const char *name);
 /* For jexec and anything else that puts a new process into a running jail (after lj_cg_attach):
  * the jail's per-process rules ("openfiles:deny=N/process") become its rlimits; processes
  * forked inside the jail inherit them by themselves. pid 0 = the caller. */

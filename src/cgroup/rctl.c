@@ -1074,6 +1074,18 @@ static bool store_has_jail(const char *name)
 	return false;
 }
 
+bool lj_rctl_jail_has_rules(const char *name)
+{
+	struct lj_rctl_rule *rules = NULL;
+	size_t n = 0;
+	lj_err e;
+	bool any = load_rctl_conf(name, &rules, &n, &e) < 0 || n > 0 || store_has_jail(name);
+	for (size_t i = 0; i < n; i++)
+		lj_rctl_rule_free(&rules[i]);
+	free(rules);
+	return any;
+}
+
 int lj_rctl_apply_jail(const char *name, const char *const *conf_rules, size_t nrules, lj_err *e)
 {
 	struct lj_rctl_rule *file_rules = NULL, *param_rules = NULL;

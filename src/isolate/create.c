@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <linux/capability.h>
+#include <linux/fs.h> /* FS_IOC_SETFLAGS, FS_IMMUTABLE_FL */
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/pidfd.h>
@@ -58,9 +59,13 @@ void lj_iso_send(int fd, int kind, int pid, const lj_err *e)
 int lj_iso_recv(int fd, struct lj_iso_msg *m)
 {
 	ssize_t r;
+	bool reset = false;
+	/* ECONNRESET: the peer closed with a request of ours unread (a LAUNCH queued while the init
+	 * set itself up, lj_iso_spec.after_go). The error comes before the messages it sent before
+	 * going, which the next read returns. */
 	do
 		r = recv(fd, m, sizeof *m, 0);
-	while (r < 0 && errno == EINTR);
+	while (r < 0 && (errno == EINTR || (errno == ECONNRESET && !reset && (reset = true))));
 	if (r < 0)
 		return -1;
 	if (r == 0)
@@ -131,6 +136,22 @@ int lj_iso_caps_apply(uint64_t keep, bool bounding_only, lj_err *e)
 		uint64_t k = keep & known;
 		d[0].permitted = d[0].effective = (uint32_t)k;
 		d[1].permitted = d[1].effective = (uint32_t)(k >> 32);
+	}
+	if (syscall(SYS_capset, &h, d) < 0)
+		return lj_error(e, errno, "cap_set_proc");
+	return 0;
+}
+
+int lj_iso_caps_cut(uint64_t keep, lj_err *e)
+{
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[2];
+	if (syscall(SYS_capget, &h, d) < 0)
+		return lj_error(e, errno, "cap_get_proc");
+	for (int i = 0; i < 2; i++) {
+		d[i].permitted &= (uint32_t)(keep >> (32 * i));
+		d[i].effective = d[i].permitted;
+		d[i].inheritable = 0;
 	}
 	if (syscall(SYS_capset, &h, d) < 0)
 		return lj_error(e, errno, "cap_set_proc");
@@ -521,7 +542,7 @@ out:
 }
 
 /* The jail's own run directory: nested jails register there, and .jail tells them the limit. */
-static int setup_rundir(int rootfd, int children_max, lj_err *e)
+static int setup_rundir(int rootfd, int children_max, uint64_t caps, lj_err *e)
 {
 	const char *W = "run directory";
 	lj_err tmp;
@@ -546,6 +567,12 @@ static int setup_rundir(int rootfd, int children_max, lj_err *e)
 	int n = snprintf(buf, sizeof buf, "children.max=%d\n", children_max);
 	if (write(f, buf, (size_t)n) != n)
 		return lj_error(e, errno, "%s: .jail", W);
+	/* Out of the jail's reach: immutable when its bounds hold no CAP_LINUX_IMMUTABLE (no
+	 * allow.chflags), one mount fewer to make and to tear down than a read-only bind, which
+	 * the others (and a tmpfs without the flag, before Linux 6.0) get. */
+	int fl = FS_IMMUTABLE_FL;
+	if (!(caps & (UINT64_C(1) << CAP_LINUX_IMMUTABLE)) && ioctl(f, FS_IOC_SETFLAGS, &fl) == 0)
+		return 0;
 	return ro_bind(d, ".jail", W, e);
 }
 
@@ -698,8 +725,7 @@ static int enter_userns(const struct lj_iso_spec *s, int sock, lj_err *e)
 
 /* Everything the child does between "go" and "ready". Returns the counting fd in *countfd. sock:
  * the creation socket (the user namespace's map round trip). */
-static int child_setup(const struct lj_iso_spec *s, int sock, const struct lj_iso_msg *areas,
-                       int *countfd, lj_err *e)
+static int child_setup(const struct lj_iso_spec *s, int sock, int *countfd, lj_err *e)
 {
 	bool shared = !s->path || !strcmp(s->path, "/");
 	const char *root = shared ? "/" : s->path;
@@ -736,7 +762,7 @@ static int child_setup(const struct lj_iso_spec *s, int sock, const struct lj_is
 		return -1;
 	if (s->mount_devfs && setup_dev(rootfd, s->devfs_ruleset, e) < 0)
 		return -1;
-	if (setup_rundir(rootfd, s->policy.children_max, e) < 0)
+	if (setup_rundir(rootfd, s->policy.children_max, lj_isolate_caps(&s->policy), e) < 0)
 		return -1;
 	*countfd = wants_count_proc(&s->policy) ? open_count_proc() : -1;
 	if (lj_iso_fault("isolate-pivot"))
@@ -748,16 +774,22 @@ static int child_setup(const struct lj_iso_spec *s, int sock, const struct lj_is
 	if (*countfd < 0)
 		*countfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
 
-	set_cmdline(areas);
+	/* the creator sent them while we set up (a failure before leaves them unread: see
+	 * lj_iso_recv) */
+	struct lj_iso_msg areas = {0};
+	if (lj_iso_recv(sock, &areas) != 1)
+		areas.kind = 0;
+	set_cmdline(&areas);
 
 	if (lj_isolate_wants_userns(&s->policy) && enter_userns(s, sock, e) < 0)
 		return -1;
 
-	/* The filter first (loading it without no_new_privs needs CAP_SYS_ADMIN), then the bounds.
-	 */
-	if (lj_iso_seccomp_load(&s->policy, e) < 0)
-		return -1;
-	if (lj_iso_caps_apply(lj_isolate_caps(&s->policy), false, e) < 0)
+	/* The bounding set first, while no filter runs over each of its ~60 prctl calls
+	 * (CAP_SYS_ADMIN stays effective: loading the filter without no_new_privs needs it), then
+	 * the filter, then permitted and effective cut to the bounds. */
+	uint64_t caps = lj_isolate_caps(&s->policy);
+	if (lj_iso_caps_apply(caps, true, e) < 0 || lj_iso_seccomp_load(&s->policy, e) < 0 ||
+	    lj_iso_caps_cut(caps, e) < 0)
 		return -1;
 	return 0;
 }
@@ -1123,20 +1155,16 @@ static _Noreturn void child_main(const struct lj_iso_spec *s, int sock, bool uns
 	if (sock > 3)
 		syscall(SYS_close_range, 3, (unsigned)sock - 1, 0);
 	syscall(SYS_close_range, (unsigned)sock + 1, ~0U, 0);
+	/* the go, when the creator has something to do first (see lj_isolate_create) */
 	struct lj_iso_msg m;
-	if (lj_iso_recv(sock, &m) != 1)
+	if ((s->before_go || unshare_cg) && lj_iso_recv(sock, &m) != 1)
 		_exit(1);
-	/* the areas come right after the go: read now, so a setup that fails leaves nothing unread
-	 * (a close with unread data resets the creator's end before it reads our error) */
-	struct lj_iso_msg areas = {0};
-	if (lj_iso_recv(sock, &areas) != 1)
-		areas.kind = 0;
 	int countfd = -1;
 	if (unshare_cg && unshare(CLONE_NEWCGROUP) < 0) {
 		lj_error(&e, errno, "cgroup namespace");
 		goto fail;
 	}
-	if (child_setup(s, sock, &areas, &countfd, &e) < 0)
+	if (child_setup(s, sock, &countfd, &e) < 0)
 		goto fail;
 	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
 	lj_iso_send(sock, LJ_ISO_MSG_READY, 0, NULL);
@@ -1252,13 +1280,17 @@ int lj_isolate_create(const struct lj_iso_spec *spec, struct lj_iso_proc *proc, 
 	}
 	if (spec->before_go && spec->before_go(pid, spec->before_go_arg, e) < 0)
 		goto fail;
-	lj_iso_send(sp[0], LJ_ISO_MSG_READY, 0, NULL);
-	/* EPIPE: the child failed before reading them and is gone; its own message says why */
+	/* The go only when there was something to do before it: else the child is on its way
+	 * already (clone3 put it in its group; it unshares no cgroup namespace late). */
+	if (spec->before_go || (!into_cg && spec->cgroup_fd >= 0))
+		lj_iso_send(sp[0], LJ_ISO_MSG_READY, 0, NULL);
+	/* EPIPE: the child failed and is gone; its own message says why */
 	if (send_areas(sp[0]) < 0 && errno != EPIPE) {
 		lj_error(e, errno, "the jail's init");
 		goto fail;
 	}
-	if (spec->after_go && spec->after_go(pid, spec->after_go_arg, e) < 0)
+	int early_fd = spec->control && !lj_isolate_wants_userns(&spec->policy) ? sp[0] : -1;
+	if (spec->after_go && spec->after_go(pid, early_fd, spec->after_go_arg, e) < 0)
 		goto fail;
 	/* while the child works: its start time (fixed at its birth) */
 	uint64_t start;

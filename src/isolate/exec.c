@@ -370,7 +370,7 @@ static int become_user(const struct user *u, uint64_t bnd, lj_err *e)
 	if (setgroups(u->set ? (size_t)u->ngroups : 0, u->set ? u->groups : NULL) < 0 ||
 	    setgid(g) < 0)
 		return lj_error(e, errno, "setgid");
-	return lj_iso_caps_apply(bnd, false, e);
+	return lj_iso_caps_cut(bnd, e); /* the bounds are bnd already */
 }
 
 /* tag: the .id of an error message (the launch request's id; 0 for spawn). */
@@ -1008,18 +1008,30 @@ static void copy_err(lj_err *e, const struct lj_iso_msg *m)
 	snprintf(e->msg, sizeof e->msg, "%s", m->text);
 }
 
-int lj_isolate_launch(int ctlfd, const struct lj_iso_exec *x, bool bg, int timeout_ms, int *status,
-                      lj_err *e)
+int lj_isolate_launch_send(int ctlfd, const struct lj_iso_exec *x, bool bg, uint32_t *id, lj_err *e)
 {
 	static uint32_t seq;
-	uint32_t id = ++seq | 0x80000000u; /* apart from lj_isolate_control_persist's ids */
+	*id = ++seq | 0x80000000u; /* apart from lj_isolate_control_persist's ids */
 	if (ctlfd < 0)
 		return lj_error(e, EBADF, "jail_attach: no control channel");
 	if ((x->argv && !x->argv[0]) || (!x->user_in_jail && (x->user || x->clean)))
 		return lj_errorx(e,
 		                 x->argv && !x->argv[0] ? "no command" : "jail_attach: host user");
-	if (send_launch(ctlfd, id, x, !bg, e) < 0)
+	return send_launch(ctlfd, *id, x, !bg, e);
+}
+
+int lj_isolate_launch(int ctlfd, const struct lj_iso_exec *x, bool bg, int timeout_ms, int *status,
+                      lj_err *e)
+{
+	uint32_t id;
+	if (lj_isolate_launch_send(ctlfd, x, bg, &id, e) < 0)
 		return -1;
+	return lj_isolate_launch_wait(ctlfd, x, id, bg, timeout_ms, status, e);
+}
+
+int lj_isolate_launch_wait(int ctlfd, const struct lj_iso_exec *x, uint32_t id, bool bg,
+                           int timeout_ms, int *status, lj_err *e)
+{
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	struct lj_iso_msg m;

@@ -158,13 +158,17 @@ struct lj_iso_spec {
 	int cgroup_fd; /* the jail's v2 group dir fd (lj_cg_v2_fd) for CLONE_INTO_CGROUP; -1 none */
 	/* Called in the parent after the init exists and before it goes on (not yet pivoted, cgroup
 	 * namespace not yet made): the place for lj_cg_attach(cg, pid) of the v1 hierarchies, netns
-	 * moves need not wait for it. May be NULL. A failure aborts the create. */
+	 * moves need not wait for it. May be NULL, and should be when there is nothing to do: the
+	 * init then goes on at once, without waiting for the creator's go. A failure aborts the
+	 * create. */
 	int (*before_go)(pid_t init_pid, void *arg, lj_err *e);
 	void *before_go_arg;
 	/* Called in the parent right after the init was told to go on, while it mounts and pivots
 	 * (on another CPU): work that must be done before the jail runs anything of its own but
-	 * need not delay the init. May be NULL. A failure aborts the create. */
-	int (*after_go)(pid_t init_pid, void *arg, lj_err *e);
+	 * need not delay the init. ctlfd (spec.control, and no user namespace: the child still
+	 * talks on it then; else -1): a LAUNCH sent on it now is served as soon as the init is
+	 * ready (lj_isolate_launch_send). May be NULL. A failure aborts the create. */
+	int (*after_go)(pid_t init_pid, int ctlfd, void *arg, lj_err *e);
 	void *after_go_arg;
 	/* Keep the creation socket as a control channel to the init (proc.ctlfd): persist
 	 * requests answered with whether the init exits now (lj_isolate_control_persist), and
@@ -270,6 +274,13 @@ pid_t lj_isolate_spawn(int init_pidfd, const struct lj_iso_policy *pol, const st
  * e (as spawn: "execvp: sh: No such file or directory"; ESRCH "jail_attach": the init is gone). */
 int lj_isolate_launch(int ctlfd, const struct lj_iso_exec *x, bool bg, int timeout_ms, int *status,
                       lj_err *e);
+/* lj_isolate_launch in two halves: the request (its id in *id), and the wait for its answer
+ * (the same x and bg; timeout_ms counts from the wait). A request sent before the init is ready
+ * (spec.after_go's ctlfd) is served once it is. */
+int lj_isolate_launch_send(int ctlfd, const struct lj_iso_exec *x, bool bg, uint32_t *id,
+                           lj_err *e);
+int lj_isolate_launch_wait(int ctlfd, const struct lj_iso_exec *x, uint32_t id, bool bg,
+                           int timeout_ms, int *status, lj_err *e);
 /* Wait for a spawned process: timeout_ms < 0 waits forever. Returns 0 with the wait status in
  * *status, 1 on timeout (the process still runs), -1 on error. */
 int lj_isolate_wait(pid_t pid, int timeout_ms, int *status, lj_err *e);

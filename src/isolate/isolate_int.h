@@ -29,6 +29,10 @@ int lj_iso_seccomp_prepare(const struct lj_iso_policy *p, lj_err *e);
 /* Drop every capability outside `keep` from the bounding set, clear inheritable and ambient,
  * and cut permitted/effective to keep. */
 int lj_iso_caps_apply(uint64_t keep, bool bounding_only, lj_err *e);
+/* Permitted and effective cut to keep, inheritable cleared: what lj_iso_caps_apply(keep, false)
+ * does once the bounding set is keep already, in two syscalls (under a seccomp filter each of
+ * its prctl calls would run the filter). */
+int lj_iso_caps_cut(uint64_t keep, lj_err *e);
 
 /* What the helper processes (and the init, on the control channel) send back over their
  * SOCK_SEQPACKET socket. */
@@ -41,8 +45,9 @@ enum {
 	/* allow.mount: the child made its user namespace; the creator writes the identity uid/gid
 	 * maps and answers READY (or ERR). */
 	LJ_ISO_MSG_USERNS = 6,
-	/* Right after the go: the creator's argument and environment areas (.pid = 1 and four
-	 * uint64_t in .text; 0: none), the child's as well (a copy of its memory): set_cmdline. */
+	/* Right after the clone (and the go, when there is one): the creator's argument and
+	 * environment areas (.pid = 1 and four uint64_t in .text; 0: none), the child's as well (a
+	 * copy of its memory). The child reads them when it gets to set_cmdline. */
 	LJ_ISO_MSG_AREAS = 7,
 };
 /* allow.mount: the identity map, written by the creator (CAP_SETUID in the parent namespace). */

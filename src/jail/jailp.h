@@ -24,6 +24,10 @@ struct jx {
 	 * exec.poststart: its launch turns persist off (persist_off once it has), and init_exits
 	 * says whether the init exits right after (see lj_iso_exec.init_exits) */
 	bool last_launch, persist_off, init_exits;
+	/* the first command line went to the init while it set itself up (jx_launch_early):
+	 * its run only waits for the answer to request early_id */
+	bool early_sent;
+	uint32_t early_id;
 	struct lj_cg *cg; /* the jail's cgroup, NULL when not made/opened */
 	bool owns_cj;     /* cj was made here (free it) */
 
@@ -54,6 +58,10 @@ void jx_note(const struct jx *j, const char *fmt, ...) LJ_PRINTF(2, 3);
 int jx_run_string(struct jx *j, const char *step, const char *cmd, bool injail);
 /* Run an argv as given (the `command` of a command-line jail). */
 int jx_run_argv(struct jx *j, const char *step, char **argv, bool injail);
+/* While the create waits for the init (ctlfd: the channel, see lj_iso_spec.after_go): send it
+ * argv, the first command line, when the init is the one to run it; the line's jx_run_argv
+ * then only waits for it. last: its launch turns persist off (last_launch). Whether it went. */
+bool jx_launch_early(struct jx *j, int ctlfd, char **argv, bool last);
 /* A parameter's values, or NULL when unset or empty. */
 const lj_strv *jx_list(const struct jx *j, const char *name);
 const char *jx_str(const struct jx *j, const char *name);

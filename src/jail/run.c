@@ -312,13 +312,64 @@ static int try_builtin_in_jail(struct jx *j, const char *line, char **argv, lj_n
 	return check_status(j, line, false, W_EXITCODE(c.status & 0xff, 0), false);
 }
 
+/* The lj_iso_exec of an in-jail command (env: the JID, JNAME, JPATH it adds; the caller frees
+ * it after the launch). */
+static void jail_exec(const struct jx *j, char **argv, int consfd, lj_net_main_fn builtin,
+                      lj_strv *env, struct lj_iso_exec *x)
+{
+	bool clean = jx_bool(j, "exec.clean", false);
+	if (!clean)
+		set_jail_env(env, j, false, NULL, true);
+	*x = (struct lj_iso_exec){
+	        .argv = argv,
+	        .env = clean ? NULL : env->v,
+	        .clean = clean,
+	        .user = jx_str(j, "exec.jail_user"),
+	        .user_in_jail = !jx_bool(j, "exec.system_jail_user", false),
+	        .login_dir = clean,
+	        .stdin_fd = -1,
+	        .stdout_fd = consfd,
+	        .stderr_fd = consfd,
+	        .cgroup_fd = j->cg ? lj_cg_v2_fd(j->cg) : -1,
+	        .follow_init_cgroups = true,
+	        .builtin = builtin,
+	};
+}
+
+/* The creating jail(8) runs its commands through the jail's init: it is inside already (no
+ * helper, no cgroup moves, no setns). A host user needs the host's user database, and a
+ * terminal on stdin wants the command in our session (job control, ^C): those take
+ * lj_isolate_spawn. */
+static bool by_init(const struct lj_iso_exec *x)
+{
+	return !(!x->user_in_jail && (x->user || x->clean)) && !isatty(STDIN_FILENO);
+}
+
+bool jx_launch_early(struct jx *j, int ctlfd, char **argv, bool last)
+{
+	j->early_sent = false;
+	if (!argv[0] || lj_net_builtin(argv[0]) || jx_str(j, "exec.consolelog"))
+		return false;
+	lj_strv env = {0};
+	struct lj_iso_exec x;
+	jail_exec(j, argv, -1, NULL, &env, &x);
+	if (by_init(&x)) {
+		lj_err e;
+		x.init_exits = last ? &j->init_exits : NULL;
+		fflush(stdout);
+		fflush(stderr);
+		j->early_sent = lj_isolate_launch_send(ctlfd, &x, false, &j->early_id, &e) == 0;
+	}
+	lj_strv_free(&env);
+	return j->early_sent;
+}
+
 static int run_argv(struct jx *j, const char *step, char **argv, bool injail, bool bg)
 {
 	if (!argv[0])
 		return 0;
 	bool clean = jx_bool(j, "exec.clean", false);
 	const char *uname = jx_str(j, injail ? "exec.jail_user" : "exec.system_user");
-	bool sjuser = jx_bool(j, "exec.system_jail_user", false);
 	lj_autofree char *line = argv_line(argv);
 
 	if (j->req->verbose)
@@ -388,34 +439,19 @@ static int run_argv(struct jx *j, const char *step, char **argv, bool injail, bo
 			goto out;
 		}
 		lj_strv add = {0};
-		if (!clean)
-			set_jail_env(&add, j, false, NULL, true);
-		struct lj_iso_exec x = {
-		        .argv = argv,
-		        .env = clean ? NULL : add.v,
-		        .clean = clean,
-		        .user = uname,
-		        .user_in_jail = !sjuser,
-		        .dir = NULL,
-		        .login_dir = clean,
-		        .stdin_fd = -1,
-		        .stdout_fd = consfd,
-		        .stderr_fd = consfd,
-		        .cgroup_fd = j->cg ? lj_cg_v2_fd(j->cg) : -1,
-		        .follow_init_cgroups = true,
-		        .builtin = builtin,
-		};
-		/* The creating jail(8) runs its commands through the jail's init: it is inside
-		 * already (no helper, no cgroup moves, no setns). A host user needs the host's user
-		 * database, and a terminal on stdin wants the command in our session (job control,
-		 * ^C): those take lj_isolate_spawn. */
-		bool host_user = !x.user_in_jail && (x.user || x.clean);
-		if (j->launchfd >= 0 && !host_user && !isatty(STDIN_FILENO)) {
+		struct lj_iso_exec x;
+		jail_exec(j, argv, consfd, builtin, &add, &x);
+		if (j->launchfd >= 0 && by_init(&x)) {
 			int st = 0;
 			if (j->last_launch && !bg)
 				x.init_exits = &j->init_exits;
-			int r = lj_isolate_launch(j->launchfd, &x, bg,
-			                          bg ? -1 : (int)exec_timeout_ms(j), &st, &e);
+			int tmo = bg ? -1 : (int)exec_timeout_ms(j);
+			/* the first command line may be on its way already (jx_launch_early) */
+			int r = j->early_sent
+			                ? lj_isolate_launch_wait(j->launchfd, &x, j->early_id, bg,
+			                                         tmo, &st, &e)
+			                : lj_isolate_launch(j->launchfd, &x, bg, tmo, &st, &e);
+			j->early_sent = false;
 			j->persist_off = x.init_exits && r >= 0;
 			lj_strv_free(&add);
 			if (r < 0) {

@@ -69,13 +69,18 @@ static void drop_launcher(struct jx *j)
 	j->launchfd = -1;
 }
 
+/* Nothing after the command step needs the jail of a jail that is not persistent: its last
+ * command line turns persist off itself (clear_forced_persist has nothing left to ask). */
+static bool command_ends_jail(const struct jx *j)
+{
+	return !jx_bool(j, "persist", false) && !jx_list(j, "exec.poststart");
+}
+
 static int step_command(struct jx *j, const char *name)
 {
 	const lj_strv *l = jx_list(j, "command");
 	int rc = 0;
-	/* Nothing after it needs the jail of a jail that is not persistent: its last command turns
-	 * persist off itself (clear_forced_persist has nothing left to ask). */
-	bool ends = !jx_bool(j, "persist", false) && !jx_list(j, "exec.poststart");
+	bool ends = command_ends_jail(j);
 	/* a command-line jail's command is argv as given; a config one is a command string */
 	if (l && j->req->cmdline) {
 		j->last_launch = ends;
@@ -514,6 +519,15 @@ static int step_mountpoint(struct jx *j, const char *name)
 
 /* ---- create: registry record, cgroup, isolate ----------------------------------------------- */
 
+/* A group outside cgroup2 exists already (a v1-only host; a lazy create makes none). */
+static bool has_v1_groups(const struct lj_cg *cg)
+{
+	for (size_t i = 0; i < cg->made.n; i++)
+		if (!cg->v2dir || strcmp(cg->made.v[i], cg->v2dir) != 0)
+			return true;
+	return false;
+}
+
 static int attach_v1(pid_t pid, void *arg, lj_err *e)
 {
 	struct lj_cg *cg = arg;
@@ -737,19 +751,53 @@ struct confine_job {
 	struct lj_ipjail_spec *confine;
 };
 
+/* The first command line can go to the init while it sets itself up, ahead of the record, when
+ * nothing is to happen between the create and it: no exec.created, vnet.interface or exec.start,
+ * no rctl rule to put on first, and no "created" line, JID, -v note or -J file to write before
+ * its output. It then starts as soon as the init is ready, while jail(8) writes the record. */
+static bool command_can_go_early(struct jx *j)
+{
+	const struct lj_jail_request *q = j->req;
+	if (!jx_list(j, "command") || jx_list(j, "exec.created") || jx_list(j, "vnet.interface") ||
+	    jx_list(j, "exec.start"))
+		return false;
+	if (q->print_jid || q->verbose || (j->msgname && !q->quiet) || q->jid_file)
+		return false;
+	return !jx_list(j, "rctl") && !lj_rctl_jail_has_rules(j->name);
+}
+
+static void launch_first_command(struct jx *j, int ctlfd)
+{
+	const lj_strv *l = jx_list(j, "command");
+	/* as step_command runs it */
+	bool last = command_ends_jail(j) && (j->req->cmdline || l->n == 1);
+	if (j->req->cmdline) {
+		jx_launch_early(j, ctlfd, l->v, last);
+		return;
+	}
+	lj_strv argv = {0};
+	bool bg = false;
+	jx_split_command(l->v[0], &argv, &bg);
+	if (argv.n && !bg)
+		jx_launch_early(j, ctlfd, argv.v, last);
+	lj_strv_free(&argv);
+}
+
 /* In the parent while the init mounts and pivots (lj_iso_spec.after_go): the init opens no
  * socket, and the jail's own processes start only after the create, so the programs are in
- * place before anything they confine can exist. */
-static int confine_attach(pid_t init_pid, void *arg, lj_err *e)
+ * place before anything they confine can exist; then the first command, if it can go early. */
+static int while_init_sets_up(pid_t init_pid, int ctlfd, void *arg, lj_err *e)
 {
 	(void)init_pid;
 	struct confine_job *g = arg;
-	if (!g->confine)
-		return 0;
-	struct lj_ipjail ij;
-	if (lj_ipjail_attach(lj_cg_v2_fd(g->j->cg), g->confine, &ij, e) < 0)
-		return -1;
-	lj_ipjail_release(&ij);
+	if (g->confine) {
+		struct lj_ipjail ij;
+		if (lj_ipjail_attach(lj_cg_v2_fd(g->j->cg), g->confine, &ij, e) < 0)
+			return -1;
+		lj_ipjail_release(&ij);
+	}
+	if (ctlfd >= 0 && command_can_go_early(g->j))
+		launch_first_command(g->j, ctlfd);
 	return 0;
 }
 
@@ -905,9 +953,10 @@ static int step_create(struct jx *j, const char *name)
 	spec.mount_procfs = jx_bool(j, "mount.procfs", false);
 	spec.mount_fdescfs = jx_bool(j, "mount.fdescfs", false);
 	spec.cgroup_fd = j->cg ? lj_cg_v2_fd(j->cg) : -1;
-	spec.before_go = attach_v1;
+	/* the init waits for a go only when there is something to do before it goes on */
+	spec.before_go = j->cg && has_v1_groups(j->cg) ? attach_v1 : NULL;
 	spec.before_go_arg = j->cg;
-	spec.after_go = confine_attach;
+	spec.after_go = while_init_sets_up;
 	spec.after_go_arg = &go;
 	spec.control = true; /* commands and the persist request go through the init */
 

@@ -200,6 +200,13 @@ case_children_max() {
 	t_eq "$T_ERR" "lj-iso-driver: jail_set: Operation not permitted" "children.max=0"
 	t_run 0 "$D" run -a children.max=1 -- "$D" run -h inner -P -- sh -c 'hostname; cat /run/ljail/.jail'
 	t_eq "$(echo $T_OUT)" "inner children.max=0" "a nested jail with children.max=1"
+	# the jail's root cannot change what it is allowed (immutable; a read-only bind when the
+	# jail may change file flags)
+	local a
+	for a in "" "-a allow.chflags"; do
+		t_run 0 "$D" run $a -- sh -c 'echo children.max=9 >/run/ljail/.jail 2>/dev/null; rm -f /run/ljail/.jail 2>/dev/null; chattr -i /run/ljail/.jail 2>/dev/null; echo children.max=9 >/run/ljail/.jail 2>/dev/null; cat /run/ljail/.jail'
+		t_eq "$T_OUT" "children.max=0" ".jail unchanged ($a)"
+	done
 	assert_clean
 }
 

@@ -481,6 +481,42 @@ case_ip_hostname() {
 	t_nothing_left hn "$ROOT"
 }
 
+# What jail(8) prints when the jail is made comes before its first command's output; when it
+# prints nothing, that command goes to the init while it sets itself up (and the record is
+# written meanwhile): same output, same environment, same status.
+case_first_command_output_order() {
+	t_defer t_cleanup_jails
+	mkroot
+	cat >"$T/o.conf" <<EOF
+o {
+	path = "$ROOT";
+	command = "/bin/sh -c 'echo out; env | grep ^JNAME='";
+}
+EOF
+	t_run 0 jail -f "$T/o.conf" -c o
+	t_eq "$T_OUT" "o: created
+out
+JNAME=o" "created, then the command's output"
+	t_run 0 jail -f "$T/o.conf" -qc o
+	t_eq "$T_OUT" "out
+JNAME=o" "-q: only the command's output"
+	t_run 0 jail -f "$T/o.conf" -ic o
+	t_eq "$(printf '%s\n' "$T_OUT" | sed 1d)" "out
+JNAME=o" "-i: the JID first"
+	t_match "$(printf '%s\n' "$T_OUT" | head -1)" "^[0-9]+$" "-i: the JID first"
+	t_run 1 jail -c name=o path="$ROOT" command=/bin/sh -c 'echo "$JID $JNAME $JPATH"; exit 4'
+	t_match "$T_OUT" "^[0-9]+ o $ROOT$" "the environment of an early command"
+	t_match "$T_ERR" "^jail: /bin/sh -c .*: failed$" "a failing first command fails the create"
+	t_nothing_left o "$ROOT"
+	# a jail that fails to set itself up never runs the command that waited for it, and its
+	# own message is the one reported
+	rm -f "$ROOT/tmp/ran"
+	t_run 1 env LJAIL_FAIL_STEP=isolate-pivot jail -c name=o path="$ROOT" command=/bin/sh -c 'touch /tmp/ran'
+	t_eq "$T_ERR" "jail: pivot_root: failed (LJAIL_FAIL_STEP)"
+	[ ! -e "$ROOT/tmp/ran" ] || t_fail "the command ran in a jail that failed"
+	t_nothing_left o "$ROOT"
+}
+
 case_host_ifconfig_builtin_and_poststop() {
 	t_defer t_cleanup_jails
 	mkroot

@@ -24,4 +24,18 @@ case_jail_conf_rules_go_with_the_jail() {
 	t_eq "$(rctl)" "" "no rule left after removal"
 }
 
+# The rules are on before the first command of the jail runs, from rctl.conf or the parameter
+# (the command otherwise goes to the jail's init while it sets itself up, ahead of them).
+case_first_command_runs_under_the_rules() {
+	t_defer jail -r '*'
+	export LJAIL_RCTL_CONF=$T/rctl.conf
+	echo "jail:lim2:openfiles:deny=40/process" >"$LJAIL_RCTL_CONF"
+	t_run 0 jail -c name=lim2 path=/ command=sh -c 'ulimit -n'
+	t_eq "$T_OUT" "40" "rctl.conf rule in the first command"
+	t_run 0 jail -c name=lim3 path=/ "rctl=openfiles:deny=45/process" command=sh -c 'ulimit -n'
+	t_eq "$T_OUT" "45" "rctl parameter in the first command"
+	t_run 0 jail -c name=lim4 path=/ command=sh -c 'ulimit -n'
+	t_eq "$T_OUT" "$(ulimit -n)" "no rule: the host's limit"
+}
+
 t_main "$@"
