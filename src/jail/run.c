@@ -11,10 +11,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
+#include <grp.h> /* setgroups */
 #include <linux/capability.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -342,7 +341,8 @@ static void jail_exec(const struct jx *j, char **argv, int consfd, lj_net_main_f
  * lj_isolate_spawn. */
 static bool by_init(const struct lj_iso_exec *x)
 {
-	return !(!x->user_in_jail && (x->user || x->clean)) && !isatty(STDIN_FILENO);
+	bool host_user = !x->user_in_jail && (x->user || x->clean);
+	return !host_user && !isatty(STDIN_FILENO);
 }
 
 bool jx_launch_early(struct jx *j, int ctlfd, char **argv, bool last)
