@@ -10,8 +10,12 @@
  * crun run, ip netns del). NS is `-` or the path of a mount namespace file the child joins with
  * setns(2) before exec (crun needs one where the hybrid host's cgroup2 mount is hidden).
  *
- * Each iteration runs every NAME once, in a rotating order, so names alternate and drift in the
- * machine's state hits all of them alike. The first WARMUP iterations are not counted.
+ * Each iteration runs every NAME once, in an order shuffled afresh each time (from a fixed seed,
+ * so two runs of one spec use the same orders). Names alternate, so drift in the machine's state
+ * hits all of them alike; and no NAME always runs right after the same other NAME, whose deferred
+ * kernel work (a namespace's cleanup, RCU callbacks, a cgroup's release) would otherwise always
+ * land on it. A rotating order would not do: it keeps every NAME's predecessor fixed.
+ * The first WARMUP iterations are not counted.
  * The commands are fork+exec'd directly (no shell), so the harness adds one fork per command.
  * stdout of the commands goes to /dev/null, stderr to LOGDIR/NAME.err.
  *
@@ -244,6 +248,16 @@ static long run_name(struct name *nm)
 	return ok ? total / 1000 : -1;
 }
 
+/* xorshift64: a tiny PRNG is enough to shuffle a handful of names; the seed is fixed. */
+static unsigned long long rng_state = 0x9e3779b97f4a7c15ULL;
+static size_t rng_below(size_t n)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (size_t)(rng_state % n);
+}
+
 static int cmp_long(const void *a, const void *b)
 {
 	long x = *(const long *)a, y = *(const long *)b;
@@ -297,9 +311,17 @@ int main(int argc, char **argv)
 		if (!has_run)
 			snprintf(nm->fail, sizeof(nm->fail), "no run line");
 	}
+	size_t *order = xrealloc(NULL, nnames * sizeof(size_t));
+	for (size_t i = 0; i < nnames; i++)
+		order[i] = i;
 	for (int it = 0; it < warmup + runs; it++) {
+		for (size_t i = nnames; i > 1; i--) {
+			size_t j = rng_below(i), t = order[i - 1];
+			order[i - 1] = order[j];
+			order[j] = t;
+		}
 		for (size_t k = 0; k < nnames; k++) {
-			struct name *nm = &names[(k + (size_t)it) % nnames];
+			struct name *nm = &names[order[k]];
 			if (nm->fail[0])
 				continue;
 			if (budget_us > 0 && nm->nus >= 3 && nm->spent_us > budget_us)
