@@ -33,13 +33,17 @@ int lj_reg_open(struct lj_registry *r, lj_err *e)
 	r->dir = xstrdup(d);
 	r->lockfd = -1;
 	r->dirfd = -1;
-	/* readable by all, as FreeBSD's jail list is: jls works for any user; only root writes */
-	if (lj_mkdir_p(r->dir, 0755, e) < 0) {
-		free(r->dir);
-		r->dir = NULL;
-		return -1;
-	}
+	/* made on first use, readable by all as FreeBSD's jail list is: jls works for any user;
+	 * only root writes (the mkdirs only when it is missing: each costs a path walk) */
 	r->dirfd = open(r->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (r->dirfd < 0 && errno == ENOENT) {
+		if (lj_mkdir_p(r->dir, 0755, e) < 0) {
+			free(r->dir);
+			r->dir = NULL;
+			return -1;
+		}
+		r->dirfd = open(r->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
 	if (r->dirfd < 0) {
 		int saved = errno;
 		free(r->dir);
