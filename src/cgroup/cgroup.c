@@ -8,6 +8,7 @@
 #include <linux/magic.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
@@ -247,6 +248,18 @@ static void hierarchies(lj_strv *out)
 	for (int c = 0; c < LJ_CG_NCTRL; c++)
 		if (H.mnt[c] && !lj_strv_contains(out, H.mnt[c]))
 			lj_strv_add(out, H.mnt[c]);
+}
+
+/* A lazily made group (lj_cg_create_lazy) carries this extended attribute on its cgroup2
+ * directory until it gets its first v1 group (need() takes it off first): where it is, the v1
+ * hierarchies need no look (a stat in each) to find the group's directories. A group without it
+ * (made before it existed, on a cgroup2 without user xattrs, or with v1 groups) is looked for. */
+#define NO_V1_MARK "user.ljail.nov1"
+
+static bool no_v1_groups(const struct lj_cg *cg)
+{
+	char v[4];
+	return cg->v2fd >= 0 && fgetxattr(cg->v2fd, NO_V1_MARK, v, sizeof v) >= 0;
 }
 
 /* The jail's directories that exist in the hierarchies hs[from..]. Looked up relative to the
@@ -618,6 +631,8 @@ static int create(const char *name, bool lazy, struct lj_cg **out, lj_err *e)
 			lj_error(e, errno, "%s", cg->v2dir);
 			goto fail;
 		}
+		if (lazy) /* no v1 group yet (without the mark, readers look) */
+			fsetxattr(cg->v2fd, NO_V1_MARK, "1", 1, 0);
 	}
 	lj_strv_free(&hs);
 	lj_strv_free(&roots_made);
@@ -664,7 +679,8 @@ int lj_cg_open(const char *name, struct lj_cg **out, lj_err *e)
 	}
 	lj_strv hs = {0};
 	hierarchies(&hs);
-	existing_dirs(&hs, cg->v2dir ? 1 : 0, name, &cg->made);
+	if (!no_v1_groups(cg))
+		existing_dirs(&hs, cg->v2dir ? 1 : 0, name, &cg->made);
 	lj_strv_free(&hs);
 	if (cg->made.n == 0) {
 		lj_cg_free(cg);
@@ -730,6 +746,10 @@ again:
 		return lj_error(e, errno, "mkdir %s", rootdir);
 	if (cpuset && cpuset_inherit(rootdir, e) < 0)
 		return -1;
+	/* the mark goes before the group is there: a reader never misses it */
+	if (cg->v2fd >= 0 && fremovexattr(cg->v2fd, NO_V1_MARK) < 0 && errno != ENODATA &&
+	    errno != EOPNOTSUPP)
+		return lj_error(e, errno, "%s: remove %s", cg->v2dir, NO_V1_MARK);
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
 		if (errno == ENOENT && ++tries < 5)
 			goto again; /* another jail's destroy removed the empty root group meanwhile
@@ -852,6 +872,8 @@ int lj_cg_kill(const struct lj_cg *cg, int sig, lj_err *e)
 /* Groups made since cg was opened (lazily, by another lj_cg object or process) join made. */
 static void refresh_made(struct lj_cg *cg)
 {
+	if (no_v1_groups(cg))
+		return;
 	lj_strv hs = {0}, found = {0};
 	hierarchies(&hs);
 	/* cgroup2's directory is known (made with the group, or the group has none) */
