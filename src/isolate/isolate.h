@@ -122,6 +122,10 @@ struct lj_iso_policy {
 	bool vnet;      /* own network namespace (CAP_NET_ADMIN there) */
 	enum lj_iso_sysv sysvshm, sysvmsg, sysvsem;
 	int children_max; /* 0: no jails inside; > 0 keeps CAP_SYS_ADMIN */
+	/* ip4=disable and ip6=disable on the host's stack, with the socket families restricted and
+	 * no routing: seccomp refuses AF_INET and AF_INET6 sockets, and no packet filter is needed
+	 * (the kernel opens no IP socket for the jail that the family rules let through) */
+	bool no_inet;
 };
 
 /* FreeBSD's defaults: LJ_ALLOW_DEFAULT, no vnet, sysv* disable, children.max 0. */
@@ -130,8 +134,8 @@ void lj_isolate_policy_init(struct lj_iso_policy *p);
  * starts from lj_isolate_policy_init (a p that comes in all zero, `= {0}`, is initialised to the
  * defaults first). Keys: allow.<x>, allow.no<x>, vnet (new|inherit|true|false|1|0),
  * sysvshm/sysvmsg/sysvsem (new|inherit|disable|0|1|2), children.max. allow.sysvipc makes unset
- * sysv* inherit. Missing keys keep the defaults; unknown keys are ignored; a bad value is an error
- * naming the param. */
+ * sysv* inherit. ip4 and ip6 (disable|new|inherit) decide no_inet. Missing keys keep the
+ * defaults; unknown keys are ignored; a bad value is an error naming the param. */
 int lj_isolate_policy_from_params(const lj_strv *params, struct lj_iso_policy *p, lj_err *e);
 /* The jail's init gets a user namespace of its own (allow.mount; see the table above). Then a vnet
  * jail's network namespace is made by the init after its mounts, inside that user namespace:

@@ -79,7 +79,7 @@ static int parse_sysv(const char *key, const char *v, enum lj_iso_sysv *out, lj_
 
 int lj_isolate_policy_from_params(const lj_strv *params, struct lj_iso_policy *p, lj_err *e)
 {
-	bool shm_set = false, msg_set = false, sem_set = false;
+	bool shm_set = false, msg_set = false, sem_set = false, ip4_off = false, ip6_off = false;
 	/* A zeroed struct (`= {0}`) means "the defaults": an empty allow set can only come from
 	 * parsing, never from lj_isolate_policy_init. */
 	static const struct lj_iso_policy zero;
@@ -123,6 +123,10 @@ int lj_isolate_policy_from_params(const lj_strv *params, struct lj_iso_policy *p
 				return -1;
 			sem_set = true;
 			continue;
+		} else if (!strcmp(k, "ip4") || !strcmp(k, "ip6")) {
+			/* "disable" is all that matters here; the addresses are net/ipjail's */
+			*(k[2] == '4' ? &ip4_off : &ip6_off) = val && !strcmp(val, "disable");
+			continue;
 		} else if (!strcmp(k, "children.max")) {
 			int n;
 			if (!val || !lj_parse_int(val, &n) || n < 0)
@@ -151,6 +155,11 @@ int lj_isolate_policy_from_params(const lj_strv *params, struct lj_iso_policy *p
 				p->allow &= ~allow_names[j].bit;
 		}
 	}
+	/* No IP at all, by seccomp alone: only where nothing else can make an IP socket for the
+	 * jail (other families that carry IP, such as AF_SMC and AF_RXRPC, are refused; routing
+	 * would let it make tunnels), and on the host's stack (a vnet jail has its own). */
+	p->no_inet = ip4_off && ip6_off && !p->vnet &&
+	             !(p->allow & (LJ_ALLOW_SOCKET_AF | LJ_ALLOW_ROUTING));
 	/* FreeBSD: with allow.sysvipc the sysv* params default to inherit. */
 	if (p->allow & LJ_ALLOW_SYSVIPC) {
 		if (!shm_set)
@@ -263,6 +272,8 @@ static const char *const never[] = {"init_module",
 static const char *const mount_calls[] = {"mount",     "umount",        "umount2",    "fsopen",
                                           "fsconfig",  "fsmount",       "fspick",     "move_mount",
                                           "open_tree", "mount_setattr", "pivot_root", NULL};
+static const char *const uring_calls[] = {"io_uring_setup", "io_uring_enter", "io_uring_register",
+                                          NULL};
 static const char *const time_calls[] = {"clock_settime", "clock_settime64", "settimeofday",
                                          "stime", NULL};
 static const char *const debug_calls[] = {"ptrace", "process_vm_readv", "process_vm_writev", NULL};
@@ -361,11 +372,14 @@ static scmp_filter_ctx build_filter(const struct lj_iso_policy *p, lj_err *e)
 		goto fail_e;
 
 	/* Socket families: FreeBSD allows unix, inet, inet6 and route (= netlink here); packet
-	 * sockets count as raw sockets. */
+	 * sockets count as raw sockets. Without IPv4 and IPv6 (no_inet) inet and inet6 go too,
+	 * with FreeBSD's answer. io_uring can make sockets without socket(2) (IORING_OP_SOCKET),
+	 * past these rules: FreeBSD has none, it answers ENOSYS. */
 	if (!(p->allow & LJ_ALLOW_SOCKET_AF)) {
 		const uint32_t AFNS = SCMP_ACT_ERRNO(EAFNOSUPPORT);
 		for (uint64_t af = 0; af < 17; af++) {
-			if (af == AF_UNIX || af == AF_INET || af == AF_INET6 || af == AF_NETLINK)
+			if (af == AF_UNIX || af == AF_NETLINK ||
+			    ((af == AF_INET || af == AF_INET6) && !p->no_inet))
 				continue;
 			struct scmp_arg_cmp a = {
 			        .arg = 0, .op = SCMP_CMP_EQ, .datum_a = af, .datum_b = 0};
@@ -378,7 +392,8 @@ static scmp_filter_ctx build_filter(const struct lj_iso_policy *p, lj_err *e)
 		                         .op = SCMP_CMP_GE,
 		                         .datum_a = (p->allow & LJ_ALLOW_RAW_SOCKETS) ? 18 : 17,
 		                         .datum_b = 0};
-		if (deny(c, AFNS, "socket", 1, &a, e) < 0)
+		if (deny(c, AFNS, "socket", 1, &a, e) < 0 ||
+		    deny_all(c, ENOSYS_, uring_calls, e) < 0)
 			goto fail_e;
 	}
 
@@ -425,7 +440,7 @@ fail_e:
  * compiled anew, so a new build of ljail never loads an old filter. */
 
 /* 2: a binary tree, x32 only where the kernel has it */
-#define SC_MAGIC "ljail-seccomp 2\n"
+#define SC_MAGIC "ljail-seccomp 3\n"
 
 static struct {
 	bool ok;
@@ -438,7 +453,7 @@ static bool same_policy(const struct lj_iso_policy *a, const struct lj_iso_polic
 {
 	return a->allow == b->allow && a->vnet == b->vnet && a->sysvshm == b->sysvshm &&
 	       a->sysvmsg == b->sysvmsg && a->sysvsem == b->sysvsem &&
-	       a->children_max == b->children_max;
+	       a->children_max == b->children_max && a->no_inet == b->no_inet;
 }
 
 /* The file's first line: the policy and what compiled the program. */
@@ -448,10 +463,10 @@ static char *sc_identity(const struct lj_iso_policy *p, struct stat *exe)
 	if (uname(&u) < 0)
 		return NULL;
 	const struct scmp_version *v = seccomp_version();
-	return xasprintf(SC_MAGIC "%x %d %d %d %d %d exe %llx %llx %lld %lld.%09ld libseccomp "
+	return xasprintf(SC_MAGIC "%x %d %d %d %d %d %d exe %llx %llx %lld %lld.%09ld libseccomp "
 	                          "%u.%u.%u kernel %s x32 %d\n",
 	                 p->allow, p->vnet, (int)p->sysvshm, (int)p->sysvmsg, (int)p->sysvsem,
-	                 p->children_max, (unsigned long long)exe->st_dev,
+	                 p->children_max, (int)p->no_inet, (unsigned long long)exe->st_dev,
 	                 (unsigned long long)exe->st_ino, (long long)exe->st_size,
 	                 (long long)exe->st_mtim.tv_sec, exe->st_mtim.tv_nsec, v ? v->major : 0,
 	                 v ? v->minor : 0, v ? v->micro : 0, u.release, (int)sc_x32_abi());
@@ -515,9 +530,9 @@ int lj_iso_seccomp_prepare(const struct lj_iso_policy *p, lj_err *e)
 		return lj_error(e, errno, "uname");
 	const char *rd = getenv("LJAIL_RUNDIR");
 	lj_autofree char *path =
-	        xasprintf("%s/seccomp-%x-%d%d%d%d-%d-%llx.bpf", rd && *rd ? rd : "/run/ljail",
+	        xasprintf("%s/seccomp-%x-%d%d%d%d%d-%d-%llx.bpf", rd && *rd ? rd : "/run/ljail",
 	                  p->allow, p->vnet, (int)p->sysvshm, (int)p->sysvmsg, (int)p->sysvsem,
-	                  p->children_max, (unsigned long long)exe.st_ino);
+	                  (int)p->no_inet, p->children_max, (unsigned long long)exe.st_ino);
 	size_t idlen = strlen(id), n = 0;
 	lj_autofree char *file = NULL;
 	if (sc_read(path, &file, &n) == 0 && n > idlen && !memcmp(file, id, idlen) &&

@@ -939,7 +939,8 @@ static int step_create(struct jx *j, const char *name)
 		}
 	}
 	struct confine_job go = {.j = j};
-	if (confine_spec(j, rec, &go.confine, &e) < 0) {
+	/* without IPv4 and IPv6 the seccomp filter refuses both families: no programs to load */
+	if (!spec.policy.no_inet && confine_spec(j, rec, &go.confine, &e) < 0) {
 		jx_warn(j, "%s", e.msg);
 		goto fail_cg;
 	}
