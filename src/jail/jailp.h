@@ -29,6 +29,7 @@ struct jx {
 	bool early_sent;
 	uint32_t early_id;
 	struct lj_cg *cg; /* the jail's cgroup, NULL when not made/opened */
+	bool hold_lock;   /* no other create of this jail(8) runs beside it (see step_create) */
 	bool owns_cj;     /* cj was made here (free it) */
 
 	/* how far the create sequence got: what the undo has to take back */

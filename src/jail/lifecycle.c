@@ -932,6 +932,7 @@ int lj_jail_run(const struct lj_jail_request *req)
 				jx_warn(j, "skipped");
 				j->state = JX_SKIPPED;
 			} else {
+				j->hold_lock = true;
 				j->state = do_jail(&p, j) < 0 ? JX_FAILED : JX_DONE;
 			}
 			if (j->state != JX_DONE)

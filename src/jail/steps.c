@@ -896,11 +896,14 @@ static int step_create(struct jx *j, const char *name)
 	     (LJ_ALLOW_RESERVED_PORTS | LJ_ALLOW_RAW_SOCKETS | LJ_ALLOW_ROUTING)))
 		jx_warn(j, "allow.mount without vnet: reserved ports, raw sockets and routing are "
 		           "not available on Linux (see jail(8))");
-	/* The JID and the name are held by a provisional record whose "init" is this process
-	 * (jexec refuses it; a crash frees it like any dead jail's) and the lock goes: what
-	 * follows (cgroups, namespaces, the init) mostly waits for the kernel, and the creates of
-	 * other jails overlap with it instead of queueing behind the lock. */
-	{
+	/* In a parallel run the JID and the name are held by a provisional record whose "init" is
+	 * this process (jexec refuses it; a crash frees it like any dead jail's) and the lock goes:
+	 * what follows (cgroups, namespaces, the init) mostly waits for the kernel, and the other
+	 * workers' creates overlap with it instead of queueing behind the lock. A jail(8) making
+	 * one jail at a time keeps the lock until the record is final instead, as FreeBSD's
+	 * jail_set keeps allprison_lock (a write less; others wait the create's ~1 ms) - but for a
+	 * vnet jail, whose namespace pin needs a record to be reaped with. */
+	if (!j->hold_lock || is_vnet(j)) {
 		struct lj_record hold = {.jid = j->jid, .name = j->name, .init_pid = getpid()};
 		for (size_t i = 0; i < rec->params.n; i++)
 			lj_strv_add(&hold.params, rec->params.v[i]);
