@@ -14,7 +14,8 @@
  * so two runs of one spec use the same orders). Names alternate, so drift in the machine's state
  * hits all of them alike; and no NAME always runs right after the same other NAME, whose deferred
  * kernel work (a namespace's cleanup, RCU callbacks, a cgroup's release) would otherwise always
- * land on it. A rotating order would not do: it keeps every NAME's predecessor fixed.
+ * land on it. A rotating order would not do: it keeps every NAME's predecessor fixed. No NAME
+ * runs twice in a row (across two iterations).
  * The first WARMUP iterations are not counted.
  * The commands are fork+exec'd directly (no shell), so the harness adds one fork per command.
  * stdout of the commands goes to /dev/null, stderr to LOGDIR/NAME.err.
@@ -315,10 +316,16 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < nnames; i++)
 		order[i] = i;
 	for (int it = 0; it < warmup + runs; it++) {
+		size_t last = order[nnames - 1];
 		for (size_t i = nnames; i > 1; i--) {
 			size_t j = rng_below(i), t = order[i - 1];
 			order[i - 1] = order[j];
 			order[j] = t;
+		}
+		/* never the same name twice in a row: a run would meet its own leftovers */
+		if (it > 0 && nnames > 1 && order[0] == last) {
+			order[0] = order[1];
+			order[1] = last;
 		}
 		for (size_t k = 0; k < nnames; k++) {
 			struct name *nm = &names[order[k]];
