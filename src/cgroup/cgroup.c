@@ -561,27 +561,15 @@ static int create(const char *name, bool lazy, struct lj_cg **out, lj_err *e)
 	/* Lazy only where cgroup2 can hold the processes: it is where the jail's processes are
 	 * counted and killed, and where the v1 groups made later find them. */
 	lazy = lazy && H.v2mnt;
-	if (lazy) {
-		lj_strv left = {0};
-		existing_dirs(&hs, 1, name, &left);
-		for (size_t k = 0; k < left.n; k++) {
-			if (clear_leftover(left.v[k], e) < 0) {
-				lj_strv_free(&left);
-				lj_strv_free(&hs);
-				return lj_error_prefix(e, "cgroup for jail \"%s\"", name);
-			}
-			*strrchr(left.v[k], '/') = '\0';
-			rmdir(left.v[k]); /* the root group too, where no other jail is */
-		}
-		lj_strv_free(&left);
-		while (hs.n > 1) /* cgroup2 comes first */
-			free(hs.v[--hs.n]);
-	}
+	/* lazy: cgroup2 only (it comes first); the v1 leftovers wait for lj_cg_sweep_v1 */
+	while (lazy && hs.n > 1)
+		free(hs.v[--hs.n]);
 	if (hs.n == 0) {
 		lj_strv_free(&hs);
 		return lj_errorx(e, "no cgroup hierarchy is mounted (see /proc/self/mountinfo)");
 	}
 	struct lj_cg *cg = cg_new(name);
+	cg->v1_unswept = lazy;
 	const char *root = lj_cg_root_name();
 	lj_strv roots_made = {0};
 	size_t i;
@@ -657,6 +645,27 @@ int lj_cg_create(const char *name, struct lj_cg **out, lj_err *e)
 int lj_cg_create_lazy(const char *name, struct lj_cg **out, lj_err *e)
 {
 	return create(name, true, out, e);
+}
+
+int lj_cg_sweep_v1(struct lj_cg *cg, lj_err *e)
+{
+	if (!cg->v1_unswept)
+		return 0;
+	lj_strv hs = {0}, left = {0};
+	hierarchies(&hs);
+	existing_dirs(&hs, 1, cg->name, &left);
+	lj_strv_free(&hs);
+	for (size_t k = 0; k < left.n; k++) {
+		if (clear_leftover(left.v[k], e) < 0) {
+			lj_strv_free(&left);
+			return lj_error_prefix(e, "cgroup for jail \"%s\"", cg->name);
+		}
+		*strrchr(left.v[k], '/') = '\0';
+		rmdir(left.v[k]); /* the root group too, where no other jail is */
+	}
+	lj_strv_free(&left);
+	cg->v1_unswept = false;
+	return 0;
 }
 
 int lj_cg_open(const char *name, struct lj_cg **out, lj_err *e)
@@ -745,6 +754,9 @@ again:
 	if (mkdir(rootdir, 0755) < 0 && errno != EEXIST)
 		return lj_error(e, errno, "mkdir %s", rootdir);
 	if (cpuset && cpuset_inherit(rootdir, e) < 0)
+		return -1;
+	/* a crash's leftover must not become this group with its old limits */
+	if (lj_cg_sweep_v1(cg, e) < 0)
 		return -1;
 	/* the mark goes before the group is there: a reader never misses it */
 	if (cg->v2fd >= 0 && fremovexattr(cg->v2fd, NO_V1_MARK) < 0 && errno != ENODATA &&

@@ -35,6 +35,7 @@ struct lj_cg {
 	char *v2dir;            /* the group in the cgroup2 hierarchy; NULL when none is mounted */
 	int v2fd;               /* O_DIRECTORY|O_CLOEXEC fd of v2dir, or -1 */
 	lj_strv made;           /* every directory of the group that exists (deduplicated) */
+	bool v1_unswept;        /* made lazily; v1 leftovers not looked for yet (lj_cg_sweep_v1) */
 };
 
 /* Where the controllers are is found once per process: by statfs(2) for the layouts systemd makes
@@ -53,12 +54,18 @@ const char *lj_cg_root_name(void);
  * made is removed again. */
 int lj_cg_create(const char *name, struct lj_cg **out, lj_err *e);
 /* The same, but on a host with cgroup2 only the cgroup2 group is made now (a crash's leftovers
- * in the v1 hierarchies are removed): the v1 group of a controller is made, and every process
- * of the jail moved into it, when a limit or CPU set first needs it (lj_cg_set_limit,
- * lj_cg_set_cpus). A jail without limits then costs no v1 mkdir/rmdir and no cgroup.procs
- * write, whose first one in a burst waits for an RCU grace period (~several ms). Until then
- * the jail's usage comes from cgroup2's cpu.stat and from its processes (/proc/PID/status, io). */
+ * in the v1 hierarchies are removed by lj_cg_sweep_v1): the v1 group of a controller is made,
+ * and every process of the jail moved into it, when a limit or CPU set first needs it
+ * (lj_cg_set_limit, lj_cg_set_cpus). A jail without limits then costs no v1 mkdir/rmdir and no
+ * cgroup.procs write, whose first one in a burst waits for an RCU grace period (~several ms).
+ * Until then the jail's usage comes from cgroup2's cpu.stat and from its processes
+ * (/proc/PID/status, io). */
 int lj_cg_create_lazy(const char *name, struct lj_cg **out, lj_err *e);
+/* Remove what a crash left of the name in the v1 hierarchies (a stat in each), once, for a group
+ * of lj_cg_create_lazy: the caller runs it where it has time (jail(8): while the init sets itself
+ * up); the first v1 group's making runs it otherwise. A leftover with processes is refused
+ * (EBUSY). */
+int lj_cg_sweep_v1(struct lj_cg *cg, lj_err *e);
 /* An existing group. ENOENT when the jail has none. With cgroup2 the group is its cgroup2
  * directory (every process of the jail is there): v1 directories a crash left without it are no
  * group, and the next create of the name removes them. */

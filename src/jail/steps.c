@@ -790,6 +790,8 @@ static int while_init_sets_up(pid_t init_pid, int ctlfd, void *arg, lj_err *e)
 {
 	(void)init_pid;
 	struct confine_job *g = arg;
+	if (g->j->cg && lj_cg_sweep_v1(g->j->cg, e) < 0)
+		return -1;
 	if (g->confine) {
 		struct lj_ipjail ij;
 		if (lj_ipjail_attach(lj_cg_v2_fd(g->j->cg), g->confine, &ij, e) < 0)

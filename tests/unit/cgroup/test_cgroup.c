@@ -534,6 +534,34 @@ static int64_t limit(struct lj_cg *cg, enum lj_cg_limit l)
 	return v;
 }
 
+/* What a crash left of a name in the v1 hierarchies outlives a lazy create until the sweep,
+ * which jail(8) runs while the init sets itself up; only once. */
+static void lazy_sweeps_v1_leftovers(void)
+{
+	const char *m[] = {"memory",  "cgroup",  "rw,memory", "pids", "cgroup",
+	                   "rw,pids", "unified", "cgroup2",   "rw"};
+	lj_autofree char *base = fake_host("sweep", m, LJ_ARRAY_LEN(m), "");
+	lj_autofree char *left = xasprintf("%s/memory/ljail-fake/s", base);
+	lj_autofree char *leftroot = xasprintf("%s/memory/ljail-fake", base);
+	fake_dir(left);
+	struct lj_cg *cg = NULL;
+	lj_err e;
+	CHECK_INT(lj_cg_create_lazy("s", &cg, &e), 0);
+	if (!cg)
+		return;
+	struct stat st;
+	CHECK_INT(stat(left, &st), 0);
+	CHECK_INT(lj_cg_sweep_v1(cg, &e), 0);
+	CHECK_INT(stat(left, &st), -1);
+	CHECK_INT(stat(leftroot, &st), -1);
+	fake_dir(left); /* made by someone else now: not the sweep's business any more */
+	CHECK_INT(lj_cg_sweep_v1(cg, &e), 0);
+	CHECK_INT(stat(left, &st), 0);
+	rmdir(left);
+	rmdir(leftroot);
+	CHECK_INT(lj_cg_destroy(cg, &e), 0);
+}
+
 /* A lazy create on a hybrid host makes the cgroup2 group only; lifting a limit makes no v1
  * group, reading one finds none; destroy removes what is there. */
 static void lazy_hybrid(void)
@@ -719,6 +747,7 @@ int main(void)
 	RUN(layout_mixed);
 	RUN(layout_legacy);
 	RUN(lazy_hybrid);
+	RUN(lazy_sweeps_v1_leftovers);
 	RUN(limits_v1_files);
 	RUN(limits_v2_files);
 	lj_autofree char *cmd = xasprintf("rm -rf %s", tmpdir);
