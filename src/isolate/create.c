@@ -890,17 +890,19 @@ static void ctl_launch(struct initctl *c, const struct lj_iso_req *rq, const cha
 		ctl_send(c, LJ_ISO_MSG_ERR, rq->id, 0, &e, -1);
 		return;
 	}
-	int es[2];
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, es) < 0) {
+	bool quiet = false;
+	struct lj_iso_launch_hdr h;
+	bool last = n >= sizeof h && (memcpy(&h, rest, sizeof h), h.flags & LF_LAST);
+	struct lj_iso_msg verr;
+	pid_t pid = lj_iso_launch_vfork(rest, n, fds, rq->id, c->bnd, &quiet, &verr);
+	bool vforked = pid != 0;
+	/* a fork reports what fails before its execve on a socket (the vfork way needs none) */
+	int es[2] = {-1, -1};
+	if (!vforked && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, es) < 0) {
 		lj_error(&e, errno, "jail_attach: socketpair");
 		ctl_send(c, LJ_ISO_MSG_ERR, rq->id, 0, &e, -1);
 		return;
 	}
-	bool quiet = false;
-	struct lj_iso_launch_hdr h;
-	bool last = n >= sizeof h && (memcpy(&h, rest, sizeof h), h.flags & LF_LAST);
-	pid_t pid = lj_iso_launch_vfork(rest, n, fds, es[1], rq->id, c->bnd, &quiet);
-	bool vforked = pid != 0;
 	if (!vforked)
 		pid = fork();
 	if (pid == 0) {
@@ -913,11 +915,13 @@ static void ctl_launch(struct initctl *c, const struct lj_iso_req *rq, const cha
 		lj_iso_launch_child(rest, n, fds, es[1], rq->id, c->bnd);
 	}
 	int err = errno;
-	close(es[1]);
+	if (es[1] >= 0)
+		close(es[1]);
 	if (pid < 0) {
 		lj_error(&e, err, "fork in the jail");
 		ctl_send(c, LJ_ISO_MSG_ERR, rq->id, 0, &e, -1);
-		close(es[0]);
+		if (es[0] >= 0)
+			close(es[0]);
 		return;
 	}
 	c->runs = realloc(c->runs, (c->nruns + 1) * sizeof *c->runs);
@@ -931,17 +935,11 @@ static void ctl_launch(struct initctl *c, const struct lj_iso_req *rq, const cha
 		close(es[0]);
 		return;
 	}
-	/* The vfork way: the command exec'd or failed already; a failure waits on es[0]. */
-	struct lj_iso_msg m;
-	ssize_t k;
-	do
-		k = recv(es[0], &m, sizeof m, MSG_DONTWAIT);
-	while (k < 0 && errno == EINTR);
-	close(es[0]);
-	if (k == (ssize_t)sizeof m && m.kind == LJ_ISO_MSG_ERR) {
-		m.text[sizeof m.text - 1] = '\0';
-		e.errnum = m.errnum;
-		snprintf(e.msg, sizeof e.msg, "%s", m.text);
+	/* The vfork way: the command exec'd or failed already, and wrote why in verr. */
+	if (verr.kind == LJ_ISO_MSG_ERR) {
+		verr.text[sizeof verr.text - 1] = '\0';
+		e.errnum = verr.errnum;
+		snprintf(e.msg, sizeof e.msg, "%s", verr.text);
 		ctl_send(c, LJ_ISO_MSG_ERR, rq->id, 0, &e, -1);
 	} else if (!quiet) {
 		ctl_send(c, LJ_ISO_MSG_PID, rq->id, pid, NULL, -1);

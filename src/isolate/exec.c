@@ -736,9 +736,9 @@ struct vlaunch {
 	const char *dir;
 	const char *what; /* "execvp" or "execlp" (the shell) */
 	int fds[3];
-	int errsock;
 	uint32_t id;
 	uint64_t bnd;
+	struct lj_iso_msg *err; /* the init's: what failed before the execve */
 };
 
 /* The child runs on a stack of its own in the init's memory: AddressSanitizer (a sanitizer
@@ -748,14 +748,13 @@ struct vlaunch {
 LJ_NO_ASAN static _Noreturn void vlaunch_fail(const struct vlaunch *v, int code, int err,
                                               const char *what, const char *arg)
 {
-	struct lj_iso_msg m = {.kind = LJ_ISO_MSG_ERR, .errnum = err, .id = (int32_t)v->id};
+	struct lj_iso_msg *m = v->err;
+	*m = (struct lj_iso_msg){.kind = LJ_ISO_MSG_ERR, .errnum = err, .id = (int32_t)v->id};
 	const char *d = strerrordesc_np(err);
 	if (arg)
-		snprintf(m.text, sizeof m.text, "%s: %s: %s", what, arg, d ? d : "error");
+		snprintf(m->text, sizeof m->text, "%s: %s: %s", what, arg, d ? d : "error");
 	else
-		snprintf(m.text, sizeof m.text, "%s: %s", what, d ? d : "error");
-	while (send(v->errsock, &m, sizeof m, MSG_NOSIGNAL) < 0 && errno == EINTR)
-		;
+		snprintf(m->text, sizeof m->text, "%s: %s", what, d ? d : "error");
 	_exit(code);
 }
 
@@ -805,9 +804,10 @@ LJ_NO_ASAN static int vlaunch_main(void *arg)
 	vlaunch_fail(v, err == ENOENT ? 127 : 126, err, v->what, v->argv[0]);
 }
 
-pid_t lj_iso_launch_vfork(const char *req, size_t n, const int fds[3], int errsock, uint32_t id,
-                          uint64_t bnd, bool *quiet)
+pid_t lj_iso_launch_vfork(const char *req, size_t n, const int fds[3], uint32_t id, uint64_t bnd,
+                          bool *quiet, struct lj_iso_msg *fail)
 {
+	fail->kind = 0;
 	struct launch_req r;
 	if (launch_req_parse(req, n, &r) < 0)
 		return 0;
@@ -829,9 +829,9 @@ pid_t lj_iso_launch_vfork(const char *req, size_t n, const int fds[3], int errso
 	        .dir = x.dir ? x.dir : "/",
 	        .what = "execvp",
 	        .fds = {fds[0], fds[1], fds[2]},
-	        .errsock = errsock,
 	        .id = id,
 	        .bnd = bnd,
+	        .err = fail,
 	};
 	if (!x.argv) {
 		const char *shell = env_get(envv.v, "SHELL");

@@ -133,8 +133,8 @@ _Noreturn void lj_iso_launch_child(const char *req, size_t n, const int fds[3], 
                                    uint32_t id, uint64_t bnd);
 /* The same for a request without a user lookup or builtin (the common case), started the vfork
  * way (the init's memory shared until the execve; see exec.c). Returns the command's pid once it
- * exec'd or failed (its MSG_ERR is then waiting on errsock's peer), -1 with errno when it could
- * not be started, 0 when the request needs lj_iso_launch_child. *quiet: the caller asked for no
- * MSG_PID (LAUNCH's LF_QUIET, see exec.c). */
-pid_t lj_iso_launch_vfork(const char *req, size_t n, const int fds[3], int errsock, uint32_t id,
-                          uint64_t bnd, bool *quiet);
+ * exec'd or failed (then *fail holds its MSG_ERR: the child writes it in the memory it shares with
+ * us, no socket needed), -1 with errno when it could not be started, 0 when the request needs
+ * lj_iso_launch_child. *quiet: the caller asked for no MSG_PID (LAUNCH's LF_QUIET, see exec.c). */
+pid_t lj_iso_launch_vfork(const char *req, size_t n, const int fds[3], uint32_t id, uint64_t bnd,
+                          bool *quiet, struct lj_iso_msg *fail);
