@@ -749,19 +749,20 @@ static int need(struct lj_cg *cg, enum lj_cg_ctrl c, lj_err *e)
 	lj_autofree char *rootdir = xstrdup(dir);
 	*strrchr(rootdir, '/') = '\0';
 	bool cpuset = c == LJ_CG_CPUSET && !cg->v2[c];
+	/* Before anything is made (a failure leaves no root group behind): a crash's leftover must
+	 * not become this group with its old limits, and the mark goes before the group is there,
+	 * so that a reader never misses the group. */
+	if (lj_cg_sweep_v1(cg, e) < 0)
+		return -1;
+	if (cg->v2fd >= 0 && fremovexattr(cg->v2fd, NO_V1_MARK) < 0 && errno != ENODATA &&
+	    errno != EOPNOTSUPP)
+		return lj_error(e, errno, "%s: remove %s", cg->v2dir, NO_V1_MARK);
 	int tries = 0;
 again:
 	if (mkdir(rootdir, 0755) < 0 && errno != EEXIST)
 		return lj_error(e, errno, "mkdir %s", rootdir);
 	if (cpuset && cpuset_inherit(rootdir, e) < 0)
 		return -1;
-	/* a crash's leftover must not become this group with its old limits */
-	if (lj_cg_sweep_v1(cg, e) < 0)
-		return -1;
-	/* the mark goes before the group is there: a reader never misses it */
-	if (cg->v2fd >= 0 && fremovexattr(cg->v2fd, NO_V1_MARK) < 0 && errno != ENODATA &&
-	    errno != EOPNOTSUPP)
-		return lj_error(e, errno, "%s: remove %s", cg->v2dir, NO_V1_MARK);
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
 		if (errno == ENOENT && ++tries < 5)
 			goto again; /* another jail's destroy removed the empty root group meanwhile

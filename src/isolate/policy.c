@@ -439,7 +439,7 @@ fail_e:
  * file names what compiled it (the executable, libseccomp, the kernel): anything else is
  * compiled anew, so a new build of ljail never loads an old filter. */
 
-/* 2: a binary tree, x32 only where the kernel has it */
+/* 3: a binary tree, x32 only where the kernel has it, no_inet in the identity */
 #define SC_MAGIC "ljail-seccomp 3\n"
 
 static struct {
