@@ -39,3 +39,6 @@ struct lj_record;
  * lj_reg_on_dead(): jls, jexec and jail(8) install it so a dead jail is cleaned at the next look.
  */
 void lj_jail_reap(const struct lj_record *rec);
+/* Take away what a create killed before its record was written left (its cgroup and the init
+ * in it). For lj_reg_on_orphan(): jail(8) installs it. */
+void lj_jail_reap_orphan(const char *name);

@@ -887,6 +887,7 @@ int lj_jail_run(const struct lj_jail_request *req)
 	lj_err e;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	lj_reg_on_dead(lj_jail_reap);
+	lj_reg_on_orphan(lj_jail_reap_orphan);
 	catch_signals();
 	if (lj_reg_open(&p.reg, &e) < 0) {
 		lj_err_print("jail", &e);

@@ -922,6 +922,10 @@ static int step_create(struct jx *j, const char *name)
 			lj_reg_unlock(&r);
 		}
 		lj_strv_free(&hold.params);
+	} else {
+		/* no record until the end: the lock file names the jail for whoever cleans up after
+		 * a jail(8) killed before it (lj_jail_reap_orphan) */
+		lj_reg_intent(&r, j->name);
 	}
 	/* A group of this name with processes but no registry record (the name was free and is
 	 * ours now) is what a jail(8) killed during a create left: its init. Kill it. */
@@ -1541,9 +1545,23 @@ void lj_jail_reap(const struct lj_record *rec)
 	bool pop = true;
 	if (lj_cg_open(rec->name, &cg, NULL) < 0)
 		return;
+	/* A provisional record names the jail(8) that was making the jail: the init it had started
+	 * may still run, in a jail nobody will ever list. */
+	if (lj_record_get(rec, "ljail.creating"))
+		lj_cg_kill(cg, SIGKILL, NULL);
 	if (lj_cg_populated(cg, &pop, NULL) == 0 && !pop && lj_cg_destroy(cg, NULL) == 0)
 		return;
 	lj_cg_free(cg);
+}
+
+void lj_jail_reap_orphan(const char *name)
+{
+	struct lj_cg *cg;
+	if (lj_cg_open(name, &cg, NULL) < 0)
+		return;
+	lj_cg_kill(cg, SIGKILL, NULL);
+	if (lj_cg_destroy(cg, NULL) < 0)
+		lj_cg_free(cg);
 }
 
 /* After persist was cleared by signal (jail -m from a process that did not create the jail): a

@@ -21,6 +21,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define REC_SUFFIX ".jail"
@@ -83,11 +84,19 @@ int lj_reg_lock(struct lj_registry *r, lj_err *e)
 	return 0;
 }
 
+/* The lock file's first line: the last JID handed out, fixed width ("%-11d\n"). */
+#define LAST_JID_LEN 12
+
 void lj_reg_unlock(struct lj_registry *r)
 {
-	if (r->lockfd >= 0)
+	if (r->lockfd >= 0) {
+		if (r->intent && ftruncate(r->lockfd, LAST_JID_LEN) < 0) {
+			/* left: the next create finds the name and cleans up after nothing */
+		}
 		close(r->lockfd); /* closing the only fd releases the flock */
+	}
 	r->lockfd = -1;
+	r->intent = false;
 }
 
 /* ---- records as text ------------------------------------------------------------------------ */
@@ -326,10 +335,16 @@ static int cmp_rec(const void *a, const void *b)
 }
 
 static void (*on_dead)(const struct lj_record *rec);
+static void (*on_orphan)(const char *name);
 
 void lj_reg_on_dead(void (*fn)(const struct lj_record *rec))
 {
 	on_dead = fn;
+}
+
+void lj_reg_on_orphan(void (*fn)(const char *name))
+{
+	on_orphan = fn;
 }
 
 /* ---- the name index ------------------------------------------------------------------------ */
@@ -425,8 +440,8 @@ static void reap_dead(struct lj_registry *r, const int *jids, size_t n)
 		if (!lj_record_alive(&rec)) {
 			if (on_dead)
 				on_dead(&rec);
+			index_drop(r, rec.name, rec.jid); /* first: see delete_record */
 			unlinkat(r->dirfd, fname, 0);
-			index_drop(r, rec.name, rec.jid);
 		}
 		lj_record_free(&rec);
 	}
@@ -690,14 +705,22 @@ static bool jid_taken(struct lj_registry *r, int jid)
 /* FreeBSD's JAIL_MAX: JIDs wrap around after it. */
 #define JID_MAX 999999
 
-/* The last JID handed out lives in the lock file (read and written under the lock): "%d\n". */
-static int last_jid(struct lj_registry *r)
+/* The lock file (read and written under the lock): the last JID handed out, then the name a
+ * killed holder left (lj_reg_intent), if any: *orphan gets it. */
+static int last_jid(struct lj_registry *r, char **orphan)
 {
-	char buf[16];
+	char buf[LAST_JID_LEN + 1024];
 	ssize_t n = pread(r->lockfd, buf, sizeof buf - 1, 0);
+	*orphan = NULL;
 	if (n <= 0)
 		return 0;
 	buf[n] = '\0';
+	if (n > LAST_JID_LEN) {
+		char *name = buf + LAST_JID_LEN;
+		name[strcspn(name, "\n")] = '\0';
+		if (*name)
+			*orphan = xstrdup(name);
+	}
 	buf[strcspn(buf, " \n")] = '\0';
 	int v;
 	return lj_parse_int(buf, &v) && v > 0 && v <= JID_MAX ? v : 0;
@@ -711,12 +734,41 @@ static void set_last_jid(struct lj_registry *r, int jid)
 		return; /* only a hint: the next create walks a little further */
 }
 
+void lj_reg_intent(struct lj_registry *r, const char *name)
+{
+	if (r->lockfd < 0)
+		return;
+	struct iovec v[2] = {{.iov_base = (void *)name, .iov_len = strlen(name)},
+	                     {.iov_base = "\n", .iov_len = 1}};
+	/* a short write still names the jail up to where it stopped: a prefix of a name is at
+	 * worst another name without a record, whose cleanup finds nothing */
+	if (pwritev(r->lockfd, v, 2, LAST_JID_LEN) > 0)
+		r->intent = true;
+}
+
+/* A holder of the lock died during a create: its jail has no record (or it died after writing
+ * it, and the jail lives). */
+static void reap_orphan(struct lj_registry *r, const char *name)
+{
+	struct lj_record rec;
+	if (lj_reg_find(r, name, &rec, NULL) == 0)
+		lj_record_free(&rec);
+	else if (on_orphan)
+		on_orphan(name);
+	if (ftruncate(r->lockfd, LAST_JID_LEN) < 0) {
+		/* left: the next create looks again */
+	}
+}
+
 int lj_reg_alloc_jid(struct lj_registry *r, int want, int *jid, lj_err *e)
 {
 	/* As FreeBSD's jail_set does: the wanted JID, or the next free one after the last handed
 	 * out, wrapping at JAIL_MAX (a restarted jail gets a new JID). Only the candidates are
 	 * looked at, so a create costs the same with 1 or 1000 jails. */
-	int rc = 0, last = r->lockfd >= 0 ? last_jid(r) : 0;
+	lj_autofree char *orphan = NULL;
+	int rc = 0, last = r->lockfd >= 0 ? last_jid(r, &orphan) : 0;
+	if (orphan)
+		reap_orphan(r, orphan);
 	if (want > 0) {
 		if (jid_taken(r, want)) {
 			rc = lj_errorx(e, "jail %d already exists", want);
@@ -797,10 +849,14 @@ static int delete_record(struct lj_registry *r, int jid, const struct lj_record 
 	int rc = 0;
 	if (own && (!have || rec.init_pid != own->init_pid || rec.init_start != own->init_start))
 		; /* another jail's by now, or gone */
-	else if (unlinkat(r->dirfd, fname, 0) < 0 && errno != ENOENT)
-		rc = lj_error(e, errno, "%s/%s", r->dir, fname);
-	else if (have)
-		index_drop(r, rec.name, jid);
+	else {
+		/* the name's entry first: a kill in between leaves a dead record, which the next
+		 * listing reaps; the other way round it would leave an entry nobody looks up */
+		if (have)
+			index_drop(r, rec.name, jid);
+		if (unlinkat(r->dirfd, fname, 0) < 0 && errno != ENOENT)
+			rc = lj_error(e, errno, "%s/%s", r->dir, fname);
+	}
 	if (have)
 		lj_record_free(&rec);
 	if (!had_lock)

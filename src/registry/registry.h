@@ -16,9 +16,10 @@ struct lj_record {
 };
 
 struct lj_registry {
-	char *dir;  /* the run directory */
-	int lockfd; /* held while locked, else -1 */
-	int dirfd;  /* the run directory, open */
+	char *dir;   /* the run directory */
+	int lockfd;  /* held while locked, else -1 */
+	int dirfd;   /* the run directory, open */
+	bool intent; /* lj_reg_intent wrote a name the unlock takes back */
 };
 
 /* Open (and make) the run directory named by $LJAIL_RUNDIR or /run/ljail. */
@@ -31,6 +32,12 @@ void lj_reg_unlock(struct lj_registry *r);
 /* `want` if it is free (want > 0), else the next free JID after the last one handed out, as
  * FreeBSD does (wrapping at 999999). Call locked. */
 int lj_reg_alloc_jid(struct lj_registry *r, int want, int *jid, lj_err *e);
+/* A create that keeps the lock until its record is written names its jail in the lock file
+ * first; the unlock takes the name back. A holder killed in between leaves it, and the next
+ * lj_reg_alloc_jid hands it to the lj_reg_on_orphan function (unless a record of that name
+ * lives): what the killed create made (a cgroup, an init in it) is found by that name. */
+void lj_reg_intent(struct lj_registry *r, const char *name);
+void lj_reg_on_orphan(void (*fn)(const char *name));
 int lj_reg_write(struct lj_registry *r, const struct lj_record *rec, lj_err *e);
 int lj_reg_delete(struct lj_registry *r, int jid, lj_err *e);
 /* The same, only while the record is still own's (same JID, init PID and start time): a JID whose
