@@ -896,7 +896,9 @@ int lj_iso_ctl_wait(int ctlfd, unsigned kinds, uint32_t id, int timeout_ms, stru
 		                    .msg_control = cb.b,
 		                    .msg_controllen = sizeof cb.b};
 		ssize_t n = recvmsg(ctlfd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		/* ECONNRESET: the init exited with a request of ours unread (a COMMIT that crossed
+		 * its last answer); said once, and what it sent before is still to be read */
+		if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == ECONNRESET))
 			continue;
 		if (n <= 0)
 			return -1;

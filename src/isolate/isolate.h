@@ -193,7 +193,7 @@ struct lj_iso_proc {
 	int pidfd;      /* O_CLOEXEC; the caller closes it */
 	uint64_t start; /* /proc/PID/stat field 22 */
 	int ctlfd;      /* spec.control: the control channel (O_CLOEXEC), else -1. Closing it ends
-	                 * the channel only: the init goes on as it is */
+	                 * the channel only: the init goes on as it is, once committed */
 };
 
 /* Make the jail: clone3(CLONE_PIDFD|CLONE_NEW{NS,UTS,PID,CGROUP}[|NET][|IPC][|CLONE_INTO_CGROUP]),
@@ -213,6 +213,11 @@ int lj_isolate_set_persist(int pidfd, bool persist, lj_err *e);
  * init exits right after answering (wait for its pidfd, no timeout needed). Not exiting: it
  * exits when its last process goes. -1 (ESRCH) when the init is gone or the channel closed. */
 int lj_isolate_control_persist(int ctlfd, bool persist, bool *exiting, lj_err *e);
+/* The jail is recorded where others find it: from now on its init (the caller's child, made
+ * with spec.control) outlives the control channel. Until then the init exits when the channel
+ * closes, so a creator killed in between leaves no jail that nobody can list or remove.
+ * -1 (ESRCH) when the init is gone. */
+int lj_isolate_commit(pid_t init_pid, int ctlfd, lj_err *e);
 
 /* Remove a running jail: SIGTERM to every process in it (through the init), wait up to timeout_ms
  * for them to go (the init then exits), then SIGKILL the init (the kernel kills the rest). Returns

@@ -89,8 +89,12 @@ pid_t lj_iso_clone(uint64_t flags, int cgfd, int *pidfd, bool *into_cg);
  *    else MSG_PID without a socket, or, when the request says LF_QUIET (a caller waiting for the
  *    end), nothing before MSG_STATUS.
  *  KILL (id, arg = signal): the command of that id, if not yet reaped, gets the signal.
- * EOF: the init closes its end and goes on (persist stays as it is). */
-enum { LJ_ISO_REQ_PERSIST = 1, LJ_ISO_REQ_LAUNCH = 2, LJ_ISO_REQ_KILL = 3 };
+ *  COMMIT: the creator has recorded the jail (no reply); what lj_isolate_commit sends when it
+ *    cannot set the init's flag directly.
+ * EOF: the init closes its end and goes on (persist stays as it is) once the creator has
+ * committed; before that, the creator died before anyone could find the jail, and the init
+ * exits (its jail with it). */
+enum { LJ_ISO_REQ_PERSIST = 1, LJ_ISO_REQ_LAUNCH = 2, LJ_ISO_REQ_KILL = 3, LJ_ISO_REQ_COMMIT = 4 };
 struct lj_iso_req {
 	uint32_t kind, id, arg, pad;
 };

@@ -65,7 +65,7 @@ static int step_jail_exec(struct jx *j, const char *name)
 static void drop_launcher(struct jx *j)
 {
 	if (j->launchfd >= 0)
-		close(j->launchfd); /* the init closes its end and goes on */
+		close(j->launchfd); /* the init closes its end and goes on, once committed */
 	j->launchfd = -1;
 }
 
@@ -983,10 +983,18 @@ static int step_create(struct jx *j, const char *name)
 	j->launchfd = proc.ctlfd;
 	rec->init_pid = proc.pid;
 	rec->init_start = proc.start;
+	/* tests: SIGKILL with the init up and no record (it must end itself), and right after the
+	 * record and the commit (the jail must live on, and nobody must take it for an orphan) */
+	if (jx_fault(j, "kill-before-record"))
+		raise(SIGKILL);
 	/* under the lock: a listing (shared lock) never sees the record while it is replaced */
 	if ((is_vnet(j) && pin_netns(j, &e) < 0) || lj_reg_lock(&r, &e) < 0 ||
-	    lj_reg_write(&r, rec, &e) < 0) {
+	    lj_reg_write(&r, rec, &e) < 0 ||
+	    /* ESRCH: a command that went early has ended, and the jail with it (no error) */
+	    (lj_isolate_commit(proc.pid, j->launchfd, &e) < 0 && e.errnum != ESRCH)) {
 		jx_warn(j, "%s", e.msg);
+		if (r.lockfd >= 0) /* the record was written, and then the commit failed */
+			lj_reg_delete_own(&r, rec, NULL);
 		unpin_netns(lj_record_get(rec, "ljail.netns"));
 		lj_isolate_stop(j->pidfd, 0, NULL);
 		close(j->pidfd);
@@ -995,6 +1003,8 @@ static int step_create(struct jx *j, const char *name)
 		goto fail_cg;
 	}
 	j->have_rec = true;
+	if (jx_fault(j, "kill-after-record"))
+		raise(SIGKILL);
 	lj_reg_close(&r);
 
 	/* rctl: rules from rctl.conf and the jail's `rctl` parameter */

@@ -34,6 +34,7 @@ int lj_reg_open(struct lj_registry *r, lj_err *e)
 	r->dir = xstrdup(d);
 	r->lockfd = -1;
 	r->dirfd = -1;
+	r->intent = false;
 	/* made on first use, readable by all as FreeBSD's jail list is: jls works for any user;
 	 * only root writes (the mkdirs only when it is missing: each costs a path walk) */
 	r->dirfd = open(r->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -751,10 +752,18 @@ void lj_reg_intent(struct lj_registry *r, const char *name)
 static void reap_orphan(struct lj_registry *r, const char *name)
 {
 	struct lj_record rec;
-	if (lj_reg_find(r, name, &rec, NULL) == 0)
+	if (lj_reg_find(r, name, &rec, NULL) == 0) {
 		lj_record_free(&rec);
-	else if (on_orphan)
-		on_orphan(name);
+	} else {
+		/* killed between the name's entry and the record: a numeric name's lookup above
+		 * went by JID and did not look at the entry */
+		char iname[INDEX_MAX + 16];
+		int jid;
+		if (index_fname(name, iname, INDEX_MAX) && (jid = index_read(r, iname)) > 0)
+			drop_stale_index(r, name, iname, jid);
+		if (on_orphan)
+			on_orphan(name);
+	}
 	if (ftruncate(r->lockfd, LAST_JID_LEN) < 0) {
 		/* left: the next create looks again */
 	}

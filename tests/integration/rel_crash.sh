@@ -245,6 +245,69 @@ case_kill9_create_without_record() {
 	census_eq "$start" "$(census "$ROOT")" "census at the end"
 }
 
+# The processes of the case's cgroups, after at most 2 s for a dying init to be gone.
+procs_settled() {
+	local i p
+	for i in $(seq 40); do
+		p=$(census "$ROOT" | grep '^proc ')
+		[ -z "$p" ] && return 0
+		sleep 0.05
+	done
+	echo "$p"
+}
+
+# jail(8)'s exit status when the fault step STEP makes it kill itself (no "Killed" from bash)
+killed_at() {
+	local step=$1; shift
+	local rc=0
+	{ LJAIL_FAIL_STEP=$step jail "$@" >/dev/null 2>&1; } 2>/dev/null || rc=$?
+	echo "$rc"
+}
+
+# jail(8) killed at the two ends of the record's write, at fixed points (fault injection):
+# before it, the init exits by itself and takes the jail's processes (a command that went
+# early) with it, and nothing is listed; after it, the jail lives on as on FreeBSD, and the
+# next create leaves it alone.
+case_kill_at_the_record() {
+	t_defer cleanup_jails
+	mkroot
+	local start
+	start=$(census "$ROOT")
+	local rc
+	rc=$(killed_at kill-before-record -c name=a path="$ROOT" persist)
+	t_eq "$rc" 137 "jail(8) killed before the record"
+	t_eq "$(procs_settled)" "" "no process left in the jail nobody can list"
+	t_eq "$(jls name)" "" "nothing listed"
+	rc=$(killed_at kill-before-record -c name=c path="$ROOT" command=/bin/sleep 30)
+	t_eq "$rc" 137 "jail(8) of a command jail killed before the record"
+	t_eq "$(procs_settled)" "" "the command that went early is gone with its init"
+	# the next create takes the groups away
+	t_run 0 jail -c name=b path="$ROOT" persist
+	t_run 0 jail -r b
+	census_eq "$start" "$(census "$ROOT")" "census after the next create"
+
+	rc=$(killed_at kill-after-record -c name=a path="$ROOT" persist)
+	t_eq "$rc" 137 "jail(8) killed after the record"
+	t_eq "$(jls name)" "a" "the jail lives on"
+	t_run 0 jail -c name=b path="$ROOT" persist
+	t_eq "$(jls name | sort | tr '\n' ' ')" "a b " "the next create left it alone"
+	t_run 0 jexec a /bin/true
+	t_run 0 jail -r a b
+	census_eq "$start" "$(census "$ROOT")" "census after the jail that lived on"
+
+	# the commit as a request, where the init's flag cannot be written directly: the jail
+	# outlives its jail(8), and a command jail's request that crosses the init's exit is no
+	# error
+	LJAIL_FAIL_STEP=isolate-commit-request t_run 0 jail -c name=a path="$ROOT" persist
+	t_run 0 jexec a /bin/true
+	t_run 0 jail -r a
+	local i
+	for i in $(seq 100); do
+		LJAIL_FAIL_STEP=isolate-commit-request t_run 0 jail -c name=c path="$ROOT" command=/bin/true
+	done
+	census_eq "$start" "$(census "$ROOT")" "census at the end"
+}
+
 # The checks after one kill (WHAT names the run); problems are noted, not fatal.
 run_checks() {
 	local what=$1 name rc c
