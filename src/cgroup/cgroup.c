@@ -918,8 +918,12 @@ int lj_cg_destroy(struct lj_cg *cg, lj_err *e)
 	for (size_t k = cg->made.n; k-- > 0;)
 		if (rmdir_tree(cg->made.v[k], e) < 0)
 			return lj_error_prefix(e, "cgroup of jail \"%s\"", cg->name);
-	/* the root groups of the hierarchies the jail was in, where no other jail is */
+	/* The v1 root groups the jail was in, where no other jail is (made for limits, they go
+	 * with their last jail). The cgroup2 one, where every jail is, stays, as LXC's and
+	 * systemd's do: making and removing it cost a lone jail's create and remove ~110 µs. */
 	for (size_t k = 0; k < cg->made.n; k++) {
+		if (cg->v2dir && !strcmp(cg->made.v[k], cg->v2dir))
+			continue;
 		*strrchr(cg->made.v[k], '/') = '\0';
 		rmdir(cg->made.v[k]);
 	}

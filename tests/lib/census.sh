@@ -6,7 +6,8 @@
 # Each line is "<kind> <thing>", sorted within a kind, so two censuses compare with diff. It
 # counts only what this case could have made: the case's network namespace (interfaces,
 # addresses, routes, nft tables and sets), mounts below $T and the given roots, cgroups under
-# the case's own $LJAIL_CGROUP_ROOT on every hierarchy (v1 and cgroup2), files in $LJAIL_RUNDIR
+# the case's own $LJAIL_CGROUP_ROOT on every hierarchy (v1 and cgroup2; the cgroup2 root group
+# itself is made once and kept, the v1 ones go with their last jail), files in $LJAIL_RUNDIR
 # (registry records, netns pins; lock files and the rctl store file excluded: they are made once
 # and kept on purpose, the rules in the store are counted through `rctl`), the rctl rules, and
 # processes that are in the case's cgroups, have their root below $T, or are an ljail-init in
@@ -52,13 +53,23 @@ _census_cg_mounts() {
 	}' /proc/self/mountinfo | sort -u
 }
 
+# The cgroup2 mounts among them.
+_census_cg2_mounts() {
+	awk '{ for (i = 7; i <= NF; i++) if ($i == "-") break; if ($(i + 1) == "cgroup2") print $5 }' \
+		/proc/self/mountinfo | sort -u
+}
+
 _census_cgroups() {
-	local m d
+	local m d min
 	[ -n "${LJAIL_CGROUP_ROOT:-}" ] || return 0
+	local v2=" $(_census_cg2_mounts | tr '\n' ' ') "
 	for m in $(_census_cg_mounts); do
 		d=$m/$LJAIL_CGROUP_ROOT
 		[ -d "$d" ] || continue
-		find "$d" -type d | sed "s|^$m/|cgroup ${m##*/}:|"
+		# the cgroup2 root group is made once and kept (src/cgroup: lj_cg_destroy)
+		min=0
+		case $v2 in *" $m "*) min=1 ;; esac
+		find "$d" -mindepth $min -type d | sed "s|^$m/|cgroup ${m##*/}:|"
 	done | sort -u
 }
 

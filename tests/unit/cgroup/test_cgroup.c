@@ -453,7 +453,7 @@ static char *layout_of(const char *base)
 	}
 	lj_buf_addf(&b, " v2dir=%s made=%zu", cg->v2dir ? cg->v2dir + strlen(base) + 1 : "-",
 	            cg->made.n);
-	/* destroy removes every folder, the root ones too (plain folders: nothing lives there) */
+	/* destroy removes the jail's folders (plain folders: nothing lives there) */
 	CHECK_INT(lj_cg_destroy(cg, &e), 0);
 	struct lj_cg *cg2;
 	CHECK_INT(lj_cg_open("j", &cg2, &e), -1);
@@ -604,6 +604,10 @@ static void lazy_hybrid(void)
 	CHECK_INT(stat(cpuset, &st), -1);
 	lj_autofree char *pidsroot = xasprintf("%s/pids/ljail-fake", base);
 	CHECK_INT(stat(pidsroot, &st), -1);
+	/* the cgroup2 root group stays for the next jail */
+	lj_autofree char *v2root = xasprintf("%s/unified/ljail-fake", base);
+	CHECK_INT(stat(v2root, &st), 0);
+	rmdir(v2root);
 }
 
 static void limits_v1_files(void)
