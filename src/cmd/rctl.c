@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cgroup/cgroup.h"
+#include "isolate/isolate.h"
 
 static const char *prog = "rctl";
 
@@ -24,6 +25,18 @@ static int fail(const char *verb, const char *rule, const lj_err *e)
 	else
 		lj_warnx(prog, "failed to %s '%s': %s", verb, rule, e->msg);
 	return 1;
+}
+
+/* Inside a jail FreeBSD's kernel refuses every rctl call (EPERM): no rules there, and a jail
+ * that may make no jails has a read-only run directory. */
+static bool jailed(lj_err *e)
+{
+	int cmax;
+	if (lj_isolate_parent_limit(&cmax, NULL) != 1)
+		return false;
+	lj_errorx(e, "%s", strerror(EPERM));
+	e->errnum = EPERM;
+	return true;
 }
 
 static void print(lj_strv *lines)
@@ -73,7 +86,7 @@ int main(int argc, char **argv)
 			usage();
 		lj_strv out = {0};
 		lj_err e;
-		if (lj_rctl_list("::", h, &out, &e) < 0)
+		if (jailed(&e) || lj_rctl_list("::", h, &out, &e) < 0)
 			return fail("show rules for", "::", &e);
 		print(&out);
 		return 0;
@@ -83,7 +96,14 @@ int main(int argc, char **argv)
 		const char *arg = argv[i];
 		lj_err e;
 		lj_strv out = {0};
-		if (a) {
+		if (jailed(&e)) {
+			failed += fail(a   ? "add rule"
+			               : r ? "remove rule"
+			               : l ? "get limits for"
+			               : u ? "show resource consumption for"
+			                   : "show rules for",
+			               arg, &e);
+		} else if (a) {
 			if (lj_rctl_add(arg, &e) < 0)
 				failed += fail("add rule", arg, &e);
 		} else if (r) {

@@ -328,6 +328,22 @@ static int mount_at(const char *src, int fd, const char *fstype, unsigned long f
 	return 0;
 }
 
+/* A read-only (nosuid, nodev, noexec) bind of the folder src onto dst; -1 where the new mount
+ * API is missing (the callers have a way without). */
+static int ro_bind_onto(int src, int dst)
+{
+	int t = open_tree(src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+	if (t < 0)
+		return -1;
+	struct mount_attr ma = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+	                                    MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC};
+	int r = mount_setattr(t, "", AT_EMPTY_PATH, &ma, sizeof ma);
+	if (r == 0)
+		r = attach_fd(t, dst);
+	close(t);
+	return r;
+}
+
 /* Bind dirfd/name onto itself read-only, nosuid, nodev, noexec (mount(2): two calls, MS_RDONLY
  * is ignored on the first). A missing name is fine. */
 static int ro_bind(int dirfd, const char *name, const char *what, lj_err *e)
@@ -362,7 +378,7 @@ static int ro_bind(int dirfd, const char *name, const char *what, lj_err *e)
 /* ---- the pieces of the jail's file system ------------------------------------------------------
  */
 
-static int setup_proc(int rootfd, bool vnet, int nullfd, lj_err *e)
+static int setup_proc(int rootfd, bool vnet, int nullfd, int emptyfd, lj_err *e)
 {
 	const char *W = "mount.procfs";
 	lj_autoclose int at = open_in_root(rootfd, W, "proc", true, e);
@@ -387,8 +403,8 @@ static int setup_proc(int rootfd, bool vnet, int nullfd, lj_err *e)
 		if (t < 0 || bind_fd(netfd, t, true) < 0)
 			return lj_error(e, errno, "%s: /proc/sys/net", W);
 	}
-	/* What tells about the host or its kernel: files get /dev/null, folders an empty ro tmpfs.
-	 */
+	/* What tells about the host or its kernel: files get /dev/null, folders an empty
+	 * read-only one (the run directory's, else a tmpfs). */
 	static const char *const mfiles[] = {"kcore",         "keys",        "timer_list",
 	                                     "sched_debug",   "timer_stats", "latency_stats",
 	                                     "sysrq-trigger", "kmsg"};
@@ -404,6 +420,8 @@ static int setup_proc(int rootfd, bool vnet, int nullfd, lj_err *e)
 		lj_autoclose int t =
 		        openat(procfd, mdirs[i], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (t < 0)
+			continue;
+		if (emptyfd >= 0 && ro_bind_onto(emptyfd, t) == 0)
 			continue;
 		if (mount_fd("tmpfs", t, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
 		             "size=0,nr_inodes=2,mode=0555") < 0)
@@ -543,7 +561,7 @@ out:
 }
 
 /* The jail's own run directory: nested jails register there, and .jail tells them the limit. */
-static int setup_rundir(int rootfd, int children_max, uint64_t caps, lj_err *e)
+static int setup_rundir(int rootfd, int children_max, uint64_t caps, int nested0fd, lj_err *e)
 {
 	const char *W = "run directory";
 	lj_err tmp;
@@ -555,6 +573,10 @@ static int setup_rundir(int rootfd, int children_max, uint64_t caps, lj_err *e)
 		*e = tmp;
 		return -1;
 	}
+	/* a jail that may make no jails needs no registry of its own: the shared folder whose
+	 * .jail says so, read-only */
+	if (children_max == 0 && nested0fd >= 0 && ro_bind_onto(nested0fd, at) == 0)
+		return 0;
 	if (mount_at("tmpfs", at, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=1m", W,
 	             "run/ljail", e) < 0)
 		return -1;
@@ -738,6 +760,16 @@ static int child_setup(const struct lj_iso_spec *s, int sock, int *countfd, lj_e
 	    st.st_rdev != makedev(1, 3))
 		return lj_errorx(e, "/dev/null is not the null device");
 
+	/* The run directory's shared read-only folders (lj_iso_spec.rundir), if there */
+	lj_autoclose int emptyfd = -1, nested0fd = -1;
+	if (s->rundir) {
+		lj_autofree char *p = xasprintf("%s/" SHARED_EMPTY, s->rundir);
+		emptyfd = open(p, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		free(p);
+		p = xasprintf("%s/" SHARED_NESTED0, s->rundir);
+		nested0fd = open(p, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	}
+
 	/* Nothing made from here on may reach the host. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
 		return lj_error(e, errno, "mount namespace: make / a slave");
@@ -757,13 +789,14 @@ static int child_setup(const struct lj_iso_spec *s, int sock, int *countfd, lj_e
 	/* /proc always: Linux userlands read processes there (ps, top, pgrep, libc) where FreeBSD
 	 * asks sysctl kern.proc, which every FreeBSD jail has, mount.procfs or not. A fresh one of
 	 * the jail's PID namespace (with path "/" the host's would show the host's processes). */
-	if (setup_proc(rootfd, s->policy.vnet, nullfd, e) < 0)
+	if (setup_proc(rootfd, s->policy.vnet, nullfd, emptyfd, e) < 0)
 		return -1;
 	if (setup_sys(rootfd, e) < 0)
 		return -1;
 	if (s->mount_devfs && setup_dev(rootfd, s->devfs_ruleset, e) < 0)
 		return -1;
-	if (setup_rundir(rootfd, s->policy.children_max, lj_isolate_caps(&s->policy), e) < 0)
+	if (setup_rundir(rootfd, s->policy.children_max, lj_isolate_caps(&s->policy), nested0fd,
+	                 e) < 0)
 		return -1;
 	*countfd = wants_count_proc(&s->policy) ? open_count_proc() : -1;
 	if (lj_iso_fault("isolate-pivot"))
@@ -1235,6 +1268,36 @@ static int write_id_maps(pid_t pid, lj_err *e)
 	return 0;
 }
 
+/* The run directory's shared folders (lj_iso_spec.rundir), made by the first create that finds
+ * them missing; nested-0 under another name first, so that an init binds all of it or none (it
+ * then makes a tmpfs). Failures only cost the tmpfs. */
+static void make_shared(const char *rundir)
+{
+	lj_autofree char *mark = xasprintf("%s/" SHARED_NESTED0 "/.jail", rundir);
+	if (faccessat(AT_FDCWD, mark, F_OK, 0) == 0)
+		return;
+	lj_autoclose int d = open(rundir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (d < 0)
+		return;
+	if (mkdirat(d, SHARED_EMPTY, 0555) == 0)
+		fchmodat(d, SHARED_EMPTY, 0555, 0); /* whatever the umask */
+	char tmp[48];
+	snprintf(tmp, sizeof tmp, SHARED_NESTED0 ".new.%d", (int)getpid());
+	if (mkdirat(d, tmp, 0755) < 0)
+		return;
+	lj_autoclose int t = openat(d, tmp, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	lj_autoclose int f =
+	        t < 0 ? -1 : openat(t, ".jail", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+	static const char info[] = "children.max=0\n";
+	bool ok = f >= 0 && write(f, info, sizeof info - 1) == (ssize_t)sizeof info - 1 &&
+	          fchmodat(d, tmp, 0555, 0) == 0 && renameat(d, tmp, d, SHARED_NESTED0) == 0;
+	if (!ok) { /* another create was first, or no space */
+		if (t >= 0)
+			unlinkat(t, ".jail", 0);
+		unlinkat(d, tmp, AT_REMOVEDIR);
+	}
+}
+
 int lj_isolate_create(const struct lj_iso_spec *spec, struct lj_iso_proc *proc, lj_err *e)
 {
 	int limit;
@@ -1249,6 +1312,8 @@ int lj_isolate_create(const struct lj_iso_spec *spec, struct lj_iso_proc *proc, 
 		if (!S_ISDIR(st.st_mode))
 			return lj_error(e, ENOTDIR, "%s", spec->path);
 	}
+	if (spec->rundir)
+		make_shared(spec->rundir);
 	/* the compiled seccomp filter from the run directory, for the child (saves ~0.6 ms) */
 	lj_iso_seccomp_prepare(&spec->policy, NULL);
 	int sp[2];

@@ -185,6 +185,12 @@ struct lj_iso_spec {
 	 * used when the jail gets a user namespace (its network namespace must belong to it). The
 	 * fd stays the caller's. */
 	int netns_fd;
+	/* The run directory ($LJAIL_RUNDIR), or NULL. lj_isolate_create keeps two read-only
+	 * folders there (made once, kept like its lock file), which the init binds instead of
+	 * making a tmpfs each (a superblock to make and tear down: ~50 µs apiece here): "empty",
+	 * over /proc/acpi and the like, and "nested-0", whose .jail says children.max=0, as the
+	 * /run/ljail of a jail that may make none. */
+	const char *rundir;
 };
 
 /* The jail's init as the registry records it. */

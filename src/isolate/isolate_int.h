@@ -72,6 +72,9 @@ pid_t lj_iso_clone(uint64_t flags, int cgfd, int *pidfd, bool *into_cg);
 /* The in-jail run directory (private tmpfs) and the limits file in it. */
 #define LJ_ISO_JAIL_RUNDIR "/run/ljail"
 #define LJ_ISO_JAIL_INFO   "/run/ljail/.jail"
+/* The run directory's shared read-only folders (lj_iso_spec.rundir) */
+#define SHARED_EMPTY   "empty"
+#define SHARED_NESTED0 "nested-0"
 
 /* The control channel (spec.control): the creating process keeps its end of the creation socket
  * after READY; the init serves it from its loop and never blocks on it (replies are sent with

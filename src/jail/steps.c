@@ -819,6 +819,12 @@ static int step_create(struct jx *j, const char *name)
 	/* children.max of the jail we are in (nested jails) */
 	int cmax = 0;
 	int inside = lj_isolate_parent_limit(&cmax, &e);
+	/* In a jail that may make none, before the registry: its run directory is read-only
+	 * (lj_iso_spec.rundir). FreeBSD's jail_set answers EPERM. */
+	if (inside == 1 && cmax == 0) {
+		jx_warn(j, "jail_set: %s", strerror(EPERM));
+		return -1;
+	}
 
 	struct lj_registry r = {0};
 	if (lj_reg_open(&r, &e) < 0 || lj_reg_lock(&r, &e) < 0) {
@@ -972,6 +978,7 @@ static int step_create(struct jx *j, const char *name)
 
 	/* made before exec.prestart (step_prestart), or none */
 	spec.netns_fd = j->netns_fd;
+	spec.rundir = r.dir;
 	struct lj_iso_proc proc;
 	int created = lj_isolate_create(&spec, &proc, &e);
 	free(go.confine);

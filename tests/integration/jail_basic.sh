@@ -76,6 +76,28 @@ case_nested() {
 	t_run 0 jail -c name=basejail_nochild persist
 	t_run 1 jexec basejail_nochild jail -c name=nestedjail persist
 	t_eq "$T_ERR" "jail: jail_set: Operation not permitted"
+	# a jail that may make none gets the run directory's shared folder as its /run/ljail,
+	# read-only: none of the host's records (its path is the host's /), nothing to write; the
+	# folders masked in /proc get the shared empty one, read-only too
+	t_run 0 jexec basejail_nochild jls name
+	t_eq "$T_OUT" "" "no jail listed inside"
+	t_run 0 jexec basejail_nochild cat /run/ljail/.jail
+	t_eq "$T_OUT" "children.max=0" "the jail's limit"
+	t_run 1 jexec basejail_nochild touch /run/ljail/x
+	t_match "$T_ERR" "Read-only file system" "the shared folder is read-only"
+	t_run 0 jexec basejail_nochild jls name
+	t_eq "$T_OUT" "" "still none"
+	if [ -d /proc/acpi ]; then
+		t_eq "$(jexec basejail_nochild ls -A /proc/acpi)" "" "/proc/acpi masked"
+		t_run 1 jexec basejail_nochild touch /proc/acpi/x
+		t_match "$T_ERR" "Read-only file system" "the mask is read-only"
+	fi
+	t_eq "$(ls -A "$LJAIL_RUNDIR/empty")" "" "the shared empty folder is empty"
+	# rctl inside a jail: refused, as FreeBSD's kernel refuses it
+	t_run 1 jexec basejail_nochild rctl
+	t_eq "$T_ERR" "rctl: failed to show rules for '::': Operation not permitted"
+	t_run 1 jexec basejail rctl -a jail:nestedjail:maxproc:deny=5
+	t_eq "$T_ERR" "rctl: failed to add rule 'jail:nestedjail:maxproc:deny=5': Operation not permitted"
 }
 
 case_commands() {

@@ -81,9 +81,10 @@ _census_nft() {
 _census_rundir() {
 	[ -d "${LJAIL_RUNDIR:-}" ] || return 0
 	# kept on purpose: locks, the rule store, compiled seccomp filters (isolate/policy.c), the name index's mark,
-	# the kernel's bpf_set_retval answer (net/ipjail.c)
+	# the kernel's bpf_set_retval answer (net/ipjail.c), the shared read-only folders the inits bind (isolate/create.c: make_shared)
 	(cd "$LJAIL_RUNDIR" && find . -mindepth 1 ! -name lock ! -name '*.lock' ! -name rctl.rules \
-		! -name 'seccomp-*.bpf' ! -name names.indexed ! -name ipjail-set-retval | sed 's|^\./|run |') | sort
+		! -name 'seccomp-*.bpf' ! -name names.indexed ! -name ipjail-set-retval \
+		! -path ./empty ! -path './nested-0*' | sed 's|^\./|run |') | sort
 }
 
 _census_rctl() {
