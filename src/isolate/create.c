@@ -328,16 +328,17 @@ static int mount_at(const char *src, int fd, const char *fstype, unsigned long f
 	return 0;
 }
 
-/* A read-only (nosuid, nodev, noexec) bind of the folder src onto dst; -1 where the new mount
- * API is missing (the callers have a way without). */
-static int ro_bind_onto(int src, int dst)
+/* A read-only (nosuid, nodev, noexec) bind of src onto dst, with src's submounts when
+ * recursive; -1 where the new mount API is missing (the callers have a way without). */
+static int ro_bind_onto(int src, int dst, bool recursive)
 {
-	int t = open_tree(src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+	unsigned rec = recursive ? AT_RECURSIVE : 0;
+	int t = open_tree(src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | rec);
 	if (t < 0)
 		return -1;
 	struct mount_attr ma = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
 	                                    MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC};
-	int r = mount_setattr(t, "", AT_EMPTY_PATH, &ma, sizeof ma);
+	int r = mount_setattr(t, "", AT_EMPTY_PATH | rec, &ma, sizeof ma);
 	if (r == 0)
 		r = attach_fd(t, dst);
 	close(t);
@@ -353,18 +354,8 @@ static int ro_bind(int dirfd, const char *name, const char *what, lj_err *e)
 	if (fd < 0)
 		return errno == ENOENT ? 0 : lj_error(e, errno, "%s: %s", what, name);
 	/* a read-only copy of the tree, put on top of it */
-	int t = open_tree(fd, "",
-	                  OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
-	if (t >= 0) {
-		struct mount_attr ma = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
-		                                    MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC};
-		int r = mount_setattr(t, "", AT_EMPTY_PATH | AT_RECURSIVE, &ma, sizeof ma);
-		if (r == 0)
-			r = attach_fd(t, fd);
-		close(t);
-		if (r == 0)
-			return 0;
-	}
+	if (ro_bind_onto(fd, fd, true) == 0)
+		return 0;
 	if (mount(fdpath(fd, p), fdpath(fd, q), NULL, MS_BIND | MS_REC, NULL) < 0)
 		return lj_error(e, errno, "%s: bind %s", what, name);
 	lj_autoclose int top = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
@@ -421,7 +412,7 @@ static int setup_proc(int rootfd, bool vnet, int nullfd, int emptyfd, lj_err *e)
 		        openat(procfd, mdirs[i], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (t < 0)
 			continue;
-		if (emptyfd >= 0 && ro_bind_onto(emptyfd, t) == 0)
+		if (emptyfd >= 0 && ro_bind_onto(emptyfd, t, false) == 0)
 			continue;
 		if (mount_fd("tmpfs", t, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
 		             "size=0,nr_inodes=2,mode=0555") < 0)
@@ -575,7 +566,7 @@ static int setup_rundir(int rootfd, int children_max, uint64_t caps, int nested0
 	}
 	/* a jail that may make no jails needs no registry of its own: the shared folder whose
 	 * .jail says so, read-only */
-	if (children_max == 0 && nested0fd >= 0 && ro_bind_onto(nested0fd, at) == 0)
+	if (children_max == 0 && nested0fd >= 0 && ro_bind_onto(nested0fd, at, false) == 0)
 		return 0;
 	if (mount_at("tmpfs", at, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=1m", W,
 	             "run/ljail", e) < 0)
@@ -1273,8 +1264,11 @@ static int write_id_maps(pid_t pid, lj_err *e)
  * then makes a tmpfs). Failures only cost the tmpfs. */
 static void make_shared(const char *rundir)
 {
+	static bool there; /* one look per process (a parallel run makes many jails) */
+	if (there)
+		return;
 	lj_autofree char *mark = xasprintf("%s/" SHARED_NESTED0 "/.jail", rundir);
-	if (faccessat(AT_FDCWD, mark, F_OK, 0) == 0)
+	if ((there = faccessat(AT_FDCWD, mark, F_OK, 0) == 0))
 		return;
 	lj_autoclose int d = open(rundir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (d < 0)
