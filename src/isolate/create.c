@@ -578,7 +578,7 @@ static int setup_rundir(int rootfd, int children_max, uint64_t caps, int nested0
 	if (f < 0)
 		return lj_error(e, errno, "%s: .jail", W);
 	char buf[64];
-	int n = snprintf(buf, sizeof buf, "children.max=%d\n", children_max);
+	int n = snprintf(buf, sizeof buf, LJ_ISO_JAIL_INFO_FMT, children_max);
 	if (write(f, buf, (size_t)n) != n)
 		return lj_error(e, errno, "%s: .jail", W);
 	/* Out of the jail's reach: immutable when its bounds hold no CAP_LINUX_IMMUTABLE (no
@@ -1282,9 +1282,10 @@ static void make_shared(const char *rundir)
 	lj_autoclose int t = openat(d, tmp, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	lj_autoclose int f =
 	        t < 0 ? -1 : openat(t, ".jail", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
-	static const char info[] = "children.max=0\n";
-	bool ok = f >= 0 && write(f, info, sizeof info - 1) == (ssize_t)sizeof info - 1 &&
-	          fchmodat(d, tmp, 0555, 0) == 0 && renameat(d, tmp, d, SHARED_NESTED0) == 0;
+	char info[32];
+	int n = snprintf(info, sizeof info, LJ_ISO_JAIL_INFO_FMT, 0);
+	bool ok = f >= 0 && write(f, info, (size_t)n) == n && fchmodat(d, tmp, 0555, 0) == 0 &&
+	          renameat(d, tmp, d, SHARED_NESTED0) == 0;
 	if (!ok) { /* another create was first, or no space */
 		if (t >= 0)
 			unlinkat(t, ".jail", 0);

@@ -70,8 +70,9 @@ int lj_iso_recv(int fd, struct lj_iso_msg *m);
 pid_t lj_iso_clone(uint64_t flags, int cgfd, int *pidfd, bool *into_cg);
 
 /* The in-jail run directory (private tmpfs) and the limits file in it. */
-#define LJ_ISO_JAIL_RUNDIR "/run/ljail"
-#define LJ_ISO_JAIL_INFO   "/run/ljail/.jail"
+#define LJ_ISO_JAIL_RUNDIR   "/run/ljail"
+#define LJ_ISO_JAIL_INFO     "/run/ljail/.jail"
+#define LJ_ISO_JAIL_INFO_FMT "children.max=%d\n" /* its text */
 /* The run directory's shared read-only folders (lj_iso_spec.rundir) */
 #define SHARED_EMPTY   "empty"
 #define SHARED_NESTED0 "nested-0"

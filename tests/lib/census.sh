@@ -84,7 +84,7 @@ _census_rundir() {
 	# the kernel's bpf_set_retval answer (net/ipjail.c), the shared read-only folders the inits bind (isolate/create.c: make_shared)
 	(cd "$LJAIL_RUNDIR" && find . -mindepth 1 ! -name lock ! -name '*.lock' ! -name rctl.rules \
 		! -name 'seccomp-*.bpf' ! -name names.indexed ! -name ipjail-set-retval \
-		! -path ./empty ! -path './nested-0*' | sed 's|^\./|run |') | sort
+		! -path ./empty ! -path ./nested-0 ! -path ./nested-0/.jail | sed 's|^\./|run |') | sort
 }
 
 _census_rctl() {
