@@ -69,7 +69,8 @@ int lj_iso_recv(int fd, struct lj_iso_msg *m);
  * the child landed in cgfd's group. */
 pid_t lj_iso_clone(uint64_t flags, int cgfd, int *pidfd, bool *into_cg);
 
-/* The in-jail run directory (private tmpfs) and the limits file in it. */
+/* The in-jail run directory (a private tmpfs, or the shared nested-0 read-only) and the limits
+ * file in it. */
 #define LJ_ISO_JAIL_RUNDIR   "/run/ljail"
 #define LJ_ISO_JAIL_INFO     "/run/ljail/.jail"
 #define LJ_ISO_JAIL_INFO_FMT "children.max=%d\n" /* its text */
